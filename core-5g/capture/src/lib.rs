@@ -1,0 +1,2 @@
+//! Packet captures.
+#![forbid(unsafe_code)]

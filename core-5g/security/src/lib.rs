@@ -1,0 +1,2 @@
+//! 3GPP security algorithms and key derivations.
+#![forbid(unsafe_code)]
