@@ -1,1 +1,2 @@
 //! SCTP for N2.
+#![forbid(unsafe_code)]

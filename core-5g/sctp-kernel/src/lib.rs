@@ -1,0 +1,1 @@
+//! Kernel SCTP sockets for N2.
