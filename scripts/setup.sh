@@ -5,9 +5,10 @@ set -euo pipefail
 
 # System packages the build and the tests need:
 #   build-essential, pkg-config — C toolchain for crates that build C (crc32c's fallback, ring…)
+#   libclang-dev               — bindgen for RocksDB's C API (librocksdb-sys)
 #   iproute2                    — `ip netns`/`ip tuntap` for user-plane tests
 #   python3                     — helper scripts (sctp-vm kit)
-PACKAGES=(build-essential pkg-config iproute2 python3 ca-certificates)
+PACKAGES=(build-essential pkg-config libclang-dev iproute2 python3 ca-certificates)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

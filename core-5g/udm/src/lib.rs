@@ -1,0 +1,2 @@
+//! AUSF/UDM/UDR for hexcore.
+#![forbid(unsafe_code)]
