@@ -45,3 +45,15 @@ pub(crate) fn finish<'m, M: Message<'m, Protocol = Ngap>>(message: &M) -> Result
 pub(crate) fn owned(text: &std::borrow::Cow<'_, str>) -> String {
     text.to_string()
 }
+
+/// The AMF UE NGAP ID of a decoded value (the codec keeps it within 40 bits).
+pub(crate) fn amf_id(value: u64) -> Result<crate::AmfUeNgapId, Error> {
+    crate::AmfUeNgapId::new(value).ok_or(Error::InvalidValue {
+        what: "AMF UE NGAP ID",
+    })
+}
+
+/// The Cause of a decoded value.
+pub(crate) fn cause_of(cause: &oxirush_ngap::ngap::Cause) -> Result<crate::Cause, Error> {
+    crate::Cause::try_from(cause)
+}
