@@ -1,0 +1,274 @@
+//! N2 SCTP interop driver: kernel SCTP (hexcore-sctp-kernel) against itself and
+//! against hexcore's userspace SCTP-over-UDP stack (RFC 6951).
+//!
+//! Every server echoes each message back on the same stream with the same PPID; every
+//! client sends `--count` small messages round-robin over `--streams` streams with PPID
+//! 60 (NGAP), then one `--large`-byte message, checks each echo, and closes gracefully.
+//! Both sides check that PPID 60 came through and that the close is seen as Down, and
+//! print one `PASS …` or `FAIL …` line; the exit status is 0 only on PASS.
+//!
+//! ```text
+//! interop kernel-server ADDR  [--count N] [--streams S] [--large BYTES]
+//! interop kernel-client ADDR  [--local ADDR] [--encap-port UDP_PORT] [same options]
+//! ```
+//! `ADDR` is an SCTP address (`127.0.0.1:38412`). `--encap-port` makes the kernel
+//! client encapsulate in UDP towards that remote UDP port (SCTP_REMOTE_UDP_ENCAPS_PORT;
+//! needs `sysctl net.sctp.udp_port` set first). `scripts/sctp-kernel-interop.sh`
+//! runs all pairings in a microVM.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hexcore_sctp_kernel::{KernelAssociation, KernelEvent, KernelListener, KernelOptions, NGAP_PPID};
+
+/// Per-step timeout: generous, the microVM emulates the CPU.
+const STEP: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+struct Args {
+    mode: String,
+    addr: SocketAddr,
+    local: Option<SocketAddr>,
+    count: usize,
+    streams: u16,
+    large: usize,
+    encap_port: Option<u16>,
+}
+
+fn usage() -> String {
+    "usage: interop (kernel-server|kernel-client) ADDR [--local ADDR] [--count N] \
+     [--streams S] [--large BYTES] [--encap-port PORT]"
+        .to_owned()
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let mode = it.next().ok_or_else(usage)?;
+    let addr = it.next().ok_or_else(usage)?.parse().map_err(|e| format!("ADDR: {e}"))?;
+    let mut args = Args {
+        mode,
+        addr,
+        local: None,
+        count: 20,
+        streams: 4,
+        large: 64 * 1024,
+        encap_port: None,
+    };
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
+        match flag.as_str() {
+            "--local" => args.local = Some(value.parse().map_err(|e| bad(&e))?),
+            "--count" => args.count = value.parse().map_err(|e| bad(&e))?,
+            "--streams" => args.streams = value.parse().map_err(|e| bad(&e))?,
+            "--large" => args.large = value.parse().map_err(|e| bad(&e))?,
+            "--encap-port" => args.encap_port = Some(value.parse().map_err(|e| bad(&e))?),
+            _ => return Err(format!("unknown option {flag}\n{}", usage())),
+        }
+    }
+    Ok(args)
+}
+
+/// What either stack reports, in one shape.
+#[derive(Debug)]
+enum Event {
+    Up,
+    Message { stream: u16, ppid: u32, data: Vec<u8> },
+    Down(String),
+    Other(String),
+}
+
+/// One association of either stack.
+enum Conn {
+    Kernel(KernelAssociation),
+}
+
+impl Conn {
+    async fn send(&self, stream: u16, ppid: u32, data: &[u8]) -> io::Result<()> {
+        match self {
+            Conn::Kernel(a) => a.send(stream, ppid, data).await,
+        }
+    }
+
+    async fn recv(&self) -> io::Result<Event> {
+        match self {
+            Conn::Kernel(a) => Ok(match a.recv().await? {
+                KernelEvent::Up => Event::Up,
+                KernelEvent::Message { stream, ppid, data } => Event::Message { stream, ppid, data },
+                KernelEvent::Down { reason } => Event::Down(reason),
+                KernelEvent::Restart => Event::Other("restart".to_owned()),
+            }),
+        }
+    }
+
+    fn close(&self) -> io::Result<()> {
+        match self {
+            Conn::Kernel(a) => a.close(),
+        }
+    }
+}
+
+async fn step<T>(what: &str, f: impl std::future::Future<Output = io::Result<T>>) -> Result<T, String> {
+    match tokio::time::timeout(STEP, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!("{what}: timed out after {STEP:?}")),
+    }
+}
+
+/// Next event that is not `Up` (connectors may or may not report it).
+async fn next_event(conn: &Conn, what: &str) -> Result<Event, String> {
+    loop {
+        match step(what, conn.recv()).await? {
+            Event::Up => continue,
+            Event::Other(o) => println!("  note: {o}"),
+            ev => return Ok(ev),
+        }
+    }
+}
+
+fn payload(i: usize, stream: u16) -> Vec<u8> {
+    format!("hexcore interop message {i} on stream {stream}").into_bytes()
+}
+
+fn large_payload(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Echo everything until Down. Returns a summary.
+async fn serve(conn: Conn, args: &Args) -> Result<String, String> {
+    let mut count = 0usize;
+    let mut streams = BTreeSet::new();
+    let mut largest = 0usize;
+    loop {
+        match next_event(&conn, "server recv").await? {
+            Event::Message { stream, ppid, data } => {
+                if ppid != NGAP_PPID {
+                    return Err(format!(
+                        "message {count} on stream {stream} has PPID {ppid}, expected 60"
+                    ));
+                }
+                count += 1;
+                streams.insert(stream);
+                largest = largest.max(data.len());
+                step("server send", conn.send(stream, ppid, &data)).await?;
+            }
+            Event::Down(reason) => {
+                let expected = args.count + usize::from(args.large > 0);
+                if count != expected {
+                    return Err(format!("saw {count} messages, expected {expected}; Down({reason})"));
+                }
+                return Ok(format!(
+                    "{count} messages echoed, streams {streams:?}, PPID 60, largest {largest} B, then Down({reason})"
+                ));
+            }
+            ev => return Err(format!("unexpected {ev:?}")),
+        }
+    }
+}
+
+async fn expect_echo(conn: &Conn, stream: u16, data: &[u8]) -> Result<(), String> {
+    match next_event(conn, "client recv").await? {
+        Event::Message {
+            stream: s,
+            ppid,
+            data: d,
+        } => {
+            if s != stream || ppid != NGAP_PPID || d != data {
+                return Err(format!(
+                    "echo mismatch: stream {s} (want {stream}), PPID {ppid} (want 60), {} B (want {} B), equal={}",
+                    d.len(),
+                    data.len(),
+                    d == data
+                ));
+            }
+            Ok(())
+        }
+        ev => Err(format!("expected an echo, got {ev:?}")),
+    }
+}
+
+/// Send, check echoes, close, expect Down. Returns a summary.
+async fn drive_client(conn: Conn, args: &Args) -> Result<String, String> {
+    for i in 0..args.count {
+        let stream = (i % usize::from(args.streams.max(1))) as u16;
+        let data = payload(i, stream);
+        step("client send", conn.send(stream, NGAP_PPID, &data)).await?;
+        expect_echo(&conn, stream, &data).await?;
+    }
+    if args.large > 0 {
+        let data = large_payload(args.large);
+        step(
+            "client send large",
+            conn.send(1 % args.streams.max(1), NGAP_PPID, &data),
+        )
+        .await?;
+        expect_echo(&conn, 1 % args.streams.max(1), &data).await?;
+    }
+    conn.close().map_err(|e| format!("close: {e}"))?;
+    match next_event(&conn, "client wait for Down").await? {
+        Event::Down(reason) => Ok(format!(
+            "{} messages + {} B echoed on {} streams with PPID 60, closed, Down({reason})",
+            args.count, args.large, args.streams
+        )),
+        ev => Err(format!("after close expected Down, got {ev:?}")),
+    }
+}
+
+async fn run(args: &Args) -> Result<String, String> {
+    let options = KernelOptions {
+        streams: args.streams,
+        remote_udp_encaps_port: args.encap_port,
+    };
+    match args.mode.as_str() {
+        "kernel-server" => {
+            let listener =
+                KernelListener::bind_with(args.addr, &options).map_err(|e| format!("bind {}: {e}", args.addr))?;
+            println!("kernel-server: listening on {}", args.addr);
+            let (assoc, peer) = tokio::time::timeout(Duration::from_secs(120), listener.accept())
+                .await
+                .map_err(|_| "accept: nobody came within 120 s".to_owned())?
+                .map_err(|e| format!("accept: {e}"))?;
+            println!("kernel-server: association from {peer}");
+            serve(Conn::Kernel(assoc), args).await
+        }
+        "kernel-client" => {
+            let assoc = step(
+                "connect",
+                KernelAssociation::connect_with(args.local, args.addr, &options),
+            )
+            .await?;
+            println!(
+                "kernel-client: connected {} -> {}",
+                assoc.local_addr().map_err(|e| e.to_string())?,
+                args.addr
+            );
+            drive_client(Conn::Kernel(assoc), args).await
+        }
+        other => Err(format!("unknown mode {other}\n{}", usage())),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args).await {
+        Ok(summary) => {
+            println!("PASS {}: {summary}", args.mode);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("FAIL {}: {e}", args.mode);
+            ExitCode::FAILURE
+        }
+    }
+}
