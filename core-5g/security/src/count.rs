@@ -123,10 +123,7 @@ impl TxCount {
 
     /// Continue from a stored COUNT (the next one to send).
     pub fn starting_at(next: NasCount) -> Self {
-        Self {
-            next,
-            exhausted: false,
-        }
+        Self { next, exhausted: false }
     }
 
     /// The COUNT the next message will use, without consuming it.
@@ -177,10 +174,10 @@ impl RxCount {
     /// Record a COUNT after its message passed the integrity check. A COUNT
     /// not above the last accepted one is a replay: [`Error::Replay`].
     pub fn accept(&mut self, count: NasCount) -> Result<(), Error> {
-        if let Some(last) = self.last {
-            if count <= last {
-                return Err(Error::Replay);
-            }
+        if let Some(last) = self.last
+            && count <= last
+        {
+            return Err(Error::Replay);
         }
         self.last = Some(count);
         Ok(())

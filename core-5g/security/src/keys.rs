@@ -82,12 +82,7 @@ fn last16(x: &[u8; 32]) -> [u8; 16] {
 
 /// KAUSF (TS 33.501 A.2): KEY = CK‖IK, FC = 0x6A, P0 = serving network name,
 /// P1 = SQN ⊕ AK.
-pub fn kausf(
-    ck: &[u8; 16],
-    ik: &[u8; 16],
-    snn: &ServingNetworkName,
-    sqn_xor_ak: &[u8; 6],
-) -> Result<[u8; 32], Error> {
+pub fn kausf(ck: &[u8; 16], ik: &[u8; 16], snn: &ServingNetworkName, sqn_xor_ak: &[u8; 6]) -> Result<[u8; 32], Error> {
     kdf(&ck_ik(ck, ik), fc::KAUSF, &[snn.as_bytes(), sqn_xor_ak])
 }
 
@@ -135,11 +130,7 @@ pub fn verify_res_star(xres_star: &[u8; 16], res_star: &[u8]) -> Result<(), Erro
 
 /// SEAF check (TS 33.501 §6.1.3.2.0 step 10): HRES* computed from the
 /// received RES* must equal the HXRES* of the vector, in constant time.
-pub fn verify_hres_star(
-    rand: &[u8; 16],
-    res_star: &[u8; 16],
-    hxres_star: &[u8; 16],
-) -> Result<(), Error> {
+pub fn verify_hres_star(rand: &[u8; 16], res_star: &[u8; 16], hxres_star: &[u8; 16]) -> Result<(), Error> {
     let h = hres_star(rand, res_star);
     if bool::from(h.ct_eq(hxres_star)) {
         Ok(())
@@ -214,11 +205,7 @@ pub enum AccessType {
 /// KgNB / KN3IWF (TS 33.501 A.9): KEY = KAMF, FC = 0x6E, P0 = uplink NAS
 /// COUNT (32 bits, big endian), P1 = access type distinguisher.
 pub fn kgnb(kamf: &[u8; 32], uplink_nas_count: u32, access: AccessType) -> [u8; 32] {
-    kdf_fixed(
-        kamf,
-        fc::KGNB,
-        &[&uplink_nas_count.to_be_bytes(), &[access as u8]],
-    )
+    kdf_fixed(kamf, fc::KGNB, &[&uplink_nas_count.to_be_bytes(), &[access as u8]])
 }
 
 /// NH (TS 33.501 A.10): KEY = KAMF, FC = 0x6F, P0 = SYNC-input, which is the
@@ -252,11 +239,7 @@ pub fn kamf_prime(kamf: &[u8; 32], change: KamfChange, count: u32) -> [u8; 32] {
         KamfChange::IdleMobility => 0x00,
         KamfChange::Handover => 0x01,
     };
-    kdf_fixed(
-        kamf,
-        fc::KAMF_PRIME_MOBILITY,
-        &[&[direction], &count.to_be_bytes()],
-    )
+    kdf_fixed(kamf, fc::KAMF_PRIME_MOBILITY, &[&[direction], &count.to_be_bytes()])
 }
 
 /// KASME → KAMF' in EPS-to-5GS idle mode mobility (TS 33.501 A.15.1):
@@ -384,16 +367,10 @@ mod tests {
         assert_eq!(verify_res_star(&xres_star, &bad[..8]), Err(Error::ResMismatch));
         let hx = hres_star(&rand, &xres_star);
         assert_eq!(verify_hres_star(&rand, &xres_star, &hx), Ok(()));
-        assert_eq!(
-            verify_hres_star(&rand, &bad, &hx),
-            Err(Error::ResMismatch)
-        );
+        assert_eq!(verify_hres_star(&rand, &bad, &hx), Err(Error::ResMismatch));
         // A wrong serving network name gives a different RES*.
         let other = ServingNetworkName::new("001", "02").unwrap();
-        assert_ne!(
-            res_star(&v.ck, &v.ik, &other, &rand, &v.res).unwrap(),
-            xres_star
-        );
+        assert_ne!(res_star(&v.ck, &v.ik, &other, &rand, &v.res).unwrap(), xres_star);
         assert!(res_star(&v.ck, &v.ik, &snn(), &rand, &[1, 2, 3]).is_err());
     }
 

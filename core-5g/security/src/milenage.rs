@@ -174,12 +174,7 @@ impl Milenage {
 
     /// Network side: AUTN = (SQN ⊕ AK) ‖ AMF ‖ MAC-A (TS 33.102 §6.3.2),
     /// together with the f2..f5 outputs.
-    pub fn generate_autn(
-        &self,
-        rand: &[u8; 16],
-        sqn: &[u8; 6],
-        amf: &[u8; 2],
-    ) -> ([u8; 16], Vector) {
+    pub fn generate_autn(&self, rand: &[u8; 16], sqn: &[u8; 6], amf: &[u8; 2]) -> ([u8; 16], Vector) {
         let v = self.f2345(rand);
         let mac_a = self.f1(rand, sqn, amf);
         let mut autn = [0u8; 16];
@@ -202,11 +197,7 @@ impl Milenage {
         let amf = [autn[6], autn[7]];
         let xmac = self.f1(rand, &sqn, &amf);
         if bool::from(xmac.ct_eq(&autn[8..16])) {
-            Ok(AutnCheck {
-                sqn,
-                amf,
-                vector: v,
-            })
+            Ok(AutnCheck { sqn, amf, vector: v })
         } else {
             Err(Error::MacFailure)
         }
@@ -498,10 +489,7 @@ mod tests {
     fn from_slices_checks_lengths() {
         assert_eq!(
             Milenage::from_slices(&[0; 15], &[0; 16]).err(),
-            Some(Error::BadKeyLength {
-                expected: 16,
-                got: 15
-            })
+            Some(Error::BadKeyLength { expected: 16, got: 15 })
         );
         assert!(Milenage::from_slices(&[0; 16], &[0; 16]).is_ok());
     }

@@ -91,14 +91,7 @@ impl Nia {
 }
 
 /// Cipher (or decipher: the same operation) whole octets.
-pub fn nea(
-    alg: Nea,
-    key: &[u8; 16],
-    count: u32,
-    bearer: u8,
-    direction: Direction,
-    data: &[u8],
-) -> Vec<u8> {
+pub fn nea(alg: Nea, key: &[u8; 16], count: u32, bearer: u8, direction: Direction, data: &[u8]) -> Vec<u8> {
     let mut out = data.to_vec();
     apply(alg, key, count, bearer, direction, &mut out);
     out
@@ -123,26 +116,12 @@ pub fn nea_bits(
 }
 
 /// Cipher `buf` in place (whole octets).
-pub fn nea_in_place(
-    alg: Nea,
-    key: &[u8; 16],
-    count: u32,
-    bearer: u8,
-    direction: Direction,
-    buf: &mut [u8],
-) {
+pub fn nea_in_place(alg: Nea, key: &[u8; 16], count: u32, bearer: u8, direction: Direction, buf: &mut [u8]) {
     apply(alg, key, count, bearer, direction, buf);
 }
 
 /// The 32-bit MAC (NAS-MAC / MAC-I) over whole octets.
-pub fn nia(
-    alg: Nia,
-    key: &[u8; 16],
-    count: u32,
-    bearer: u8,
-    direction: Direction,
-    data: &[u8],
-) -> [u8; 4] {
+pub fn nia(alg: Nia, key: &[u8; 16], count: u32, bearer: u8, direction: Direction, data: &[u8]) -> [u8; 4] {
     mac_bits(alg, key, count, bearer, direction, data, data.len() * 8)
 }
 
@@ -194,10 +173,10 @@ fn check_bits(data: &[u8], bits: usize) -> Result<usize, Error> {
 /// Zero the bits of the last octet beyond `bits`.
 fn mask_tail(buf: &mut [u8], bits: usize) {
     let rem = bits % 8;
-    if rem != 0 {
-        if let Some(last) = buf.last_mut() {
-            *last &= 0xffu8 << (8 - rem);
-        }
+    if rem != 0
+        && let Some(last) = buf.last_mut()
+    {
+        *last &= 0xffu8 << (8 - rem);
     }
 }
 
@@ -247,15 +226,7 @@ fn eea3_iv(count: u32, bearer: u8, dir: Direction) -> [u8; 16] {
 }
 
 /// `bits` is already checked against `data` by every caller.
-fn mac_bits(
-    alg: Nia,
-    key: &[u8; 16],
-    count: u32,
-    bearer: u8,
-    dir: Direction,
-    data: &[u8],
-    bits: usize,
-) -> [u8; 4] {
+fn mac_bits(alg: Nia, key: &[u8; 16], count: u32, bearer: u8, dir: Direction, data: &[u8], bits: usize) -> [u8; 4] {
     match alg {
         Nia::Nia0 => [0; 4],
         Nia::Nia1 => nia1(key, count, bearer, dir, data, bits),
@@ -276,7 +247,13 @@ fn nia1(key: &[u8; 16], count: u32, bearer: u8, dir: Direction, data: &[u8], bit
     // §4.4: IV3 = COUNT, IV2 = FRESH, IV1 = COUNT ⊕ (DIRECTION ≪ 31),
     // IV0 = FRESH ⊕ (DIRECTION ≪ 15).
     let mut g = Snow3g::from_bytes(key, [fresh ^ (d << 15), count ^ (d << 31), fresh, count]);
-    let z = [g.next_word(), g.next_word(), g.next_word(), g.next_word(), g.next_word()];
+    let z = [
+        g.next_word(),
+        g.next_word(),
+        g.next_word(),
+        g.next_word(),
+        g.next_word(),
+    ];
     let p = (u64::from(z[0]) << 32) | u64::from(z[1]);
     let q = (u64::from(z[2]) << 32) | u64::from(z[3]);
     let blocks = bits.div_ceil(64);
@@ -334,7 +311,7 @@ fn cmac_bits(key: &[u8; 16], m: &mut Vec<u8>, bits: usize) -> [u8; 16] {
     let k1 = dbl(&l);
     let k2 = dbl(&k1);
     let n_blocks = bits.div_ceil(128).max(1);
-    let complete = bits > 0 && bits % 128 == 0;
+    let complete = bits > 0 && bits.is_multiple_of(128);
     m.resize(n_blocks * 16, 0);
     mask_tail(&mut m[..bits.div_ceil(8)], bits);
     for b in m.iter_mut().skip(bits.div_ceil(8)) {

@@ -47,12 +47,7 @@ impl Snow3g {
             k[2],
             k[3] ^ iv[0],
         ];
-        let mut st = Self {
-            s,
-            r1: 0,
-            r2: 0,
-            r3: 0,
-        };
+        let mut st = Self { s, r1: 0, r2: 0, r3: 0 };
         for _ in 0..32 {
             let f = st.clock_fsm();
             st.clock_lfsr(f);
@@ -101,12 +96,8 @@ impl Snow3g {
     fn clock_lfsr(&mut self, f: u32) {
         let s0 = self.s[0];
         let s11 = self.s[11];
-        let v = (s0 << 8)
-            ^ MUL_ALPHA[(s0 >> 24) as usize]
-            ^ self.s[2]
-            ^ (s11 >> 8)
-            ^ DIV_ALPHA[(s11 & 0xff) as usize]
-            ^ f;
+        let v =
+            (s0 << 8) ^ MUL_ALPHA[(s0 >> 24) as usize] ^ self.s[2] ^ (s11 >> 8) ^ DIV_ALPHA[(s11 & 0xff) as usize] ^ f;
         self.s.copy_within(1..16, 0);
         self.s[15] = v;
     }
@@ -161,12 +152,7 @@ const SR: [u8; 256] = {
     let mut x = 0usize;
     while x < 256 {
         let inv = if x == 0 { 0 } else { gf_pow(x as u8, 254, 0x1b) };
-        t[x] = inv
-            ^ inv.rotate_left(1)
-            ^ inv.rotate_left(2)
-            ^ inv.rotate_left(3)
-            ^ inv.rotate_left(4)
-            ^ 0x63;
+        t[x] = inv ^ inv.rotate_left(1) ^ inv.rotate_left(2) ^ inv.rotate_left(3) ^ inv.rotate_left(4) ^ 0x63;
         x += 1;
     }
     t
@@ -228,12 +214,7 @@ const DIV_ALPHA: [u32; 256] = {
 /// with reduction constant `c` (0x1B for S1, 0x69 for S2).
 fn mix(w: u32, sb: &[u8; 256], c: u8) -> u32 {
     let [w0, w1, w2, w3] = w.to_be_bytes();
-    let (a0, a1, a2, a3) = (
-        sb[w0 as usize],
-        sb[w1 as usize],
-        sb[w2 as usize],
-        sb[w3 as usize],
-    );
+    let (a0, a1, a2, a3) = (sb[w0 as usize], sb[w1 as usize], sb[w2 as usize], sb[w3 as usize]);
     let r0 = mulx(a0, c) ^ a1 ^ a2 ^ mulx(a3, c) ^ a3;
     let r1 = mulx(a0, c) ^ a0 ^ mulx(a1, c) ^ a2 ^ a3;
     let r2 = a0 ^ mulx(a1, c) ^ a1 ^ mulx(a2, c) ^ a3;

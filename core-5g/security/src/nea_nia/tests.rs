@@ -435,7 +435,10 @@ fn cmac_matches_rfc_4493_examples() {
     // RFC 4493 §4, AES-CMAC with K = 2b7e1516 28aed2a6 abf71588 09cf4f3c.
     let k = key("2b7e151628aed2a6abf7158809cf4f3c");
     let msg = h("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411");
-    assert_eq!(hex::encode(cmac_bits(&k, &mut Vec::new(), 0)), "bb1d6929e95937287fa37d129b756746");
+    assert_eq!(
+        hex::encode(cmac_bits(&k, &mut Vec::new(), 0)),
+        "bb1d6929e95937287fa37d129b756746"
+    );
     assert_eq!(
         hex::encode(cmac_bits(&k, &mut msg[..16].to_vec(), 128)),
         "070a16b46b4d4144f79bdd9dd04a287c"
@@ -496,7 +499,10 @@ fn verify_accepts_good_and_rejects_bad_mac() {
     let m = h(EIA2_SET_2.msg);
     let mac = nia(Nia::Nia2, &k, 0x398a59b4, 0x1a, Direction::Downlink, &m);
     assert_eq!(mac, 0xb93787e6u32.to_be_bytes());
-    assert_eq!(nia_verify(Nia::Nia2, &k, 0x398a59b4, 0x1a, Direction::Downlink, &m, &mac), Ok(()));
+    assert_eq!(
+        nia_verify(Nia::Nia2, &k, 0x398a59b4, 0x1a, Direction::Downlink, &m, &mac),
+        Ok(())
+    );
     let mut bad = mac;
     bad[3] ^= 1;
     assert_eq!(
