@@ -374,10 +374,7 @@ impl<'a> Chunk<'a> {
                 let gap_blocks = (0..gaps)
                     .map(|i| {
                         let at = 12 + 4 * i;
-                        (
-                            be16(value, at).unwrap_or(0),
-                            be16(value, at + 2).unwrap_or(0),
-                        )
+                        (be16(value, at).unwrap_or(0), be16(value, at + 2).unwrap_or(0))
                     })
                     .collect();
                 let duplicate_tsns = (0..dups)
@@ -392,10 +389,7 @@ impl<'a> Chunk<'a> {
             }
             ct::HEARTBEAT => Chunk::Heartbeat(Heartbeat { params: value }),
             ct::HEARTBEAT_ACK => Chunk::HeartbeatAck(Heartbeat { params: value }),
-            ct::ABORT => Chunk::Abort(Abort {
-                t_bit,
-                causes: value,
-            }),
+            ct::ABORT => Chunk::Abort(Abort { t_bit, causes: value }),
             ct::SHUTDOWN => {
                 min(4)?;
                 Chunk::Shutdown(Shutdown {
@@ -735,6 +729,11 @@ impl PacketBuilder {
         chunk.emit(&mut self.buf);
     }
 
+    /// Appends an already encoded (and padded) chunk.
+    pub fn push_raw(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
     /// Bytes so far (header and padded chunks).
     pub fn len(&self) -> usize {
         self.buf.len()
@@ -785,21 +784,18 @@ mod tests {
 
     // pion/sctp packet_test.go (MIT), TestPacketUnmarshal: a header-only
     // packet, ports 5000/5000, tag 0, with a valid CRC32c.
-    static PION_HEADER_ONLY: [u8; 12] = [
-        0x13, 0x88, 0x13, 0x88, 0x00, 0x00, 0x00, 0x00, 0x06, 0xa9, 0x00, 0xe1,
-    ];
+    static PION_HEADER_ONLY: [u8; 12] = [0x13, 0x88, 0x13, 0x88, 0x00, 0x00, 0x00, 0x00, 0x06, 0xa9, 0x00, 0xe1];
 
     // pion/sctp packet_test.go (MIT), TestPacketUnmarshal: an INIT sent by a
     // browser's SCTP stack (usrsctp), CRC checked by pion. Carries the
     // extension parameters Forward-TSN-Supported, Supported Extensions,
     // Random, Requested HMAC Algorithm and Chunk List (RFC 3758/5061/4895).
     static PION_BROWSER_INIT: [u8; 100] = [
-        0x13, 0x88, 0x13, 0x88, 0x00, 0x00, 0x00, 0x00, 0x81, 0x46, 0x9d, 0xfc, 0x01, 0x00, 0x00,
-        0x56, 0x55, 0xb9, 0x64, 0xa5, 0x00, 0x02, 0x00, 0x00, 0x04, 0x00, 0x08, 0x00, 0xe8, 0x6d,
-        0x10, 0x30, 0xc0, 0x00, 0x00, 0x04, 0x80, 0x08, 0x00, 0x09, 0xc0, 0x0f, 0xc1, 0x80, 0x82,
-        0x00, 0x00, 0x00, 0x80, 0x02, 0x00, 0x24, 0x9f, 0xeb, 0xbb, 0x5c, 0x50, 0xc9, 0xbf, 0x75,
-        0x9c, 0xb1, 0x2c, 0x57, 0x4f, 0xa4, 0x5a, 0x51, 0xba, 0x60, 0x17, 0x78, 0x27, 0x94, 0x5c,
-        0x31, 0xe6, 0x5d, 0x5b, 0x09, 0x47, 0xe2, 0x22, 0x06, 0x80, 0x04, 0x00, 0x06, 0x00, 0x01,
+        0x13, 0x88, 0x13, 0x88, 0x00, 0x00, 0x00, 0x00, 0x81, 0x46, 0x9d, 0xfc, 0x01, 0x00, 0x00, 0x56, 0x55, 0xb9,
+        0x64, 0xa5, 0x00, 0x02, 0x00, 0x00, 0x04, 0x00, 0x08, 0x00, 0xe8, 0x6d, 0x10, 0x30, 0xc0, 0x00, 0x00, 0x04,
+        0x80, 0x08, 0x00, 0x09, 0xc0, 0x0f, 0xc1, 0x80, 0x82, 0x00, 0x00, 0x00, 0x80, 0x02, 0x00, 0x24, 0x9f, 0xeb,
+        0xbb, 0x5c, 0x50, 0xc9, 0xbf, 0x75, 0x9c, 0xb1, 0x2c, 0x57, 0x4f, 0xa4, 0x5a, 0x51, 0xba, 0x60, 0x17, 0x78,
+        0x27, 0x94, 0x5c, 0x31, 0xe6, 0x5d, 0x5b, 0x09, 0x47, 0xe2, 0x22, 0x06, 0x80, 0x04, 0x00, 0x06, 0x00, 0x01,
         0x00, 0x00, 0x80, 0x03, 0x00, 0x06, 0x80, 0xc1, 0x00, 0x00,
     ];
 
@@ -808,9 +804,9 @@ mod tests {
     // the SCTP part after the 20-byte IPv4 header; Scapy's dissector reads the
     // checksum field as 0x402c0b5f.
     static SCAPY_INIT: [u8; 40] = [
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x2c, 0x0b, 0x5f, 0x01, 0x00, 0x00,
-        0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x05, 0x00, 0x08, 0x7f, 0x00, 0x00, 0x01,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x2c, 0x0b, 0x5f, 0x01, 0x00, 0x00, 0x1c, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x08,
+        0x7f, 0x00, 0x00, 0x01,
     ];
 
     #[test]
@@ -828,10 +824,7 @@ mod tests {
     fn decode_header_only() {
         let p = Packet::parse(&PION_HEADER_ONLY).unwrap();
         let h = p.header();
-        assert_eq!(
-            (h.src_port, h.dst_port, h.verification_tag),
-            (5000, 5000, 0)
-        );
+        assert_eq!((h.src_port, h.dst_port, h.verification_tag), (5000, 5000, 0));
         assert!(p.checksum_ok());
         assert_eq!(p.chunks().count(), 0);
     }
@@ -932,8 +925,8 @@ mod tests {
             .chunk(&Chunk::CookieAck)
             .finish();
         let expected_data = [
-            0x00, 0x07, 0x00, 0x15, 0x01, 0x02, 0x03, 0x04, 0x00, 0x03, 0x00, 0x09, 0x00, 0x00,
-            0x00, 0x3c, 0x00, 0x15, 0x00, 0x33, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x07, 0x00, 0x15, 0x01, 0x02, 0x03, 0x04, 0x00, 0x03, 0x00, 0x09, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x15,
+            0x00, 0x33, 0x00, 0x00, 0x00, 0x00,
         ];
         assert_eq!(&pkt[12..36], &expected_data);
         assert_eq!(&pkt[36..], &[0x0b, 0x00, 0x00, 0x04]);
@@ -971,9 +964,7 @@ mod tests {
                 t_bit: true,
                 causes: &cause,
             }),
-            Chunk::Shutdown(Shutdown {
-                cumulative_tsn_ack: 7,
-            }),
+            Chunk::Shutdown(Shutdown { cumulative_tsn_ack: 7 }),
             Chunk::ShutdownAck,
             Chunk::Error(ErrorChunk { causes: &cause }),
             Chunk::CookieEcho(CookieEcho { cookie: b"cookie!" }),
@@ -990,19 +981,11 @@ mod tests {
             b.push(c);
         }
         let pkt = b.finish();
-        let parsed: Vec<_> = Packet::parse(&pkt)
-            .unwrap()
-            .chunks()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let parsed: Vec<_> = Packet::parse(&pkt).unwrap().chunks().collect::<Result<_, _>>().unwrap();
         assert_eq!(parsed, chunks);
-        let Chunk::Heartbeat(h) = &parsed[0] else {
-            panic!()
-        };
+        let Chunk::Heartbeat(h) = &parsed[0] else { panic!() };
         assert_eq!(h.info(), Some(&b"hb-info"[..]));
-        let Chunk::Abort(a) = &parsed[2] else {
-            panic!()
-        };
+        let Chunk::Abort(a) = &parsed[2] else { panic!() };
         let c = causes(a.causes).next().unwrap().unwrap();
         assert_eq!(CauseCode::from(c.tlv_type), CauseCode::UserInitiatedAbort);
         assert_eq!(c.value, b"bye");
@@ -1021,10 +1004,7 @@ mod tests {
     fn broken_input() {
         assert_eq!(
             Packet::parse(&PION_HEADER_ONLY[..11]).unwrap_err(),
-            Error::Truncated {
-                needed: 12,
-                got: 11
-            }
+            Error::Truncated { needed: 12, got: 11 }
         );
         // Chunk length running past the packet.
         let mut pkt = PION_BROWSER_INIT;
@@ -1036,14 +1016,7 @@ mod tests {
         let mut pkt = PION_BROWSER_INIT;
         pkt[15] = 2;
         pkt[14] = 0;
-        assert!(
-            Packet::parse(&pkt)
-                .unwrap()
-                .chunks()
-                .next()
-                .unwrap()
-                .is_err()
-        );
+        assert!(Packet::parse(&pkt).unwrap().chunks().next().unwrap().is_err());
         // INIT shorter than its fixed part.
         let short_init = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 8, 0, 0, 0, 0];
         assert!(matches!(
