@@ -709,3 +709,463 @@ nas_message! {
         0x3A lower_bound_timer_value: GprsTimer3 = TLV,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Error, IeValue, Message, MmCause, NasPdu};
+
+    fn decode(b: &[u8]) -> Message {
+        let m = Message::decode(b).unwrap();
+        assert_eq!(m.encode(), b, "re-encode of {}", m.name());
+        m
+    }
+
+    fn inner(b: &[u8]) -> Message {
+        match NasPdu::decode(b).unwrap() {
+            NasPdu::SecurityProtected(sp) => {
+                let m = Message::decode_inner(&sp.payload).unwrap();
+                assert_eq!(m.encode(), sp.payload, "re-encode of {}", m.name());
+                m
+            }
+            NasPdu::Plain(_) => panic!("expected a protected PDU"),
+        }
+    }
+
+    // Registration request from a Go UE simulator's test table (free5GC peer):
+    // initial registration, FOR, ngKSI 7, SUCI 208-93 RI 1234 null scheme MSIN
+    // 0123456789, 5GMM capability 0x20, UE security capability EA0 / IA0+IA2.
+    static REG_REQ_SIM: [u8; 28] = [
+    0x7e, 0x00, 0x41, 0x79, 0x00, 0x0d, 0x01, 0x02, 0xf8, 0x39, 0x21, 0x43,
+    0x00, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x01, 0x20, 0x2e, 0x04,
+    0x80, 0xa0, 0x00, 0x00,
+];
+    // Registration request as UERANSIM sends it (seen in an AMF test harness):
+    // SUCI 999-70, RI 0000, null scheme, MSIN 0000000001; UE sec. cap. 80 f0 80 f0.
+    static REG_REQ_UERANSIM: [u8; 25] = [
+    0x7e, 0x00, 0x41, 0x79, 0x00, 0x0d, 0x01, 0x99, 0xf9, 0x07, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x2e, 0x04, 0x80, 0xf0, 0x80,
+    0xf0,
+];
+    // Authentication request from the same Go UE simulator table: ngKSI 0, ABBA
+    // 0000, RAND, AUTN (5G AKA).
+    static AUTH_REQ: [u8; 42] = [
+    0x7e, 0x00, 0x56, 0x00, 0x02, 0x00, 0x00, 0x21, 0xfc, 0x64, 0x08, 0x19,
+    0x53, 0xbb, 0x33, 0xc0, 0x68, 0x2e, 0xdf, 0x16, 0x90, 0xb2, 0x58, 0x21,
+    0x20, 0x10, 0x94, 0xbb, 0xaf, 0x40, 0x94, 0x0a, 0x80, 0x00, 0xc6, 0xa7,
+    0x2c, 0x4e, 0xfb, 0xaf, 0x03, 0x37,
+];
+    // Authentication response to it: RES* (IEI 2D, 16 octets).
+    static AUTH_RESP: [u8; 21] = [
+    0x7e, 0x00, 0x57, 0x2d, 0x10, 0x80, 0x3a, 0xdc, 0xac, 0xc3, 0x64, 0xfc,
+    0x00, 0x0b, 0xdc, 0x0f, 0x65, 0xe3, 0x24, 0xea, 0xa1,
+];
+    // Security mode command (security header type 3) from the same table: NEA0 /
+    // NIA2, ngKSI 0, replayed UE sec. cap. 80 a0 00 00, IMEISV requested,
+    // additional 5G security information 00. The inner header repeats type 3.
+    static SMC: [u8; 21] = [
+    0x7e, 0x03, 0x93, 0x77, 0x11, 0xbc, 0x00, 0x7e, 0x03, 0x5d, 0x02, 0x00,
+    0x04, 0x80, 0xa0, 0x00, 0x00, 0xe1, 0x36, 0x01, 0x00,
+];
+    // Security mode complete (type 4) from UERANSIM: IMEISV 4370816125816151 and
+    // the whole registration request in a NAS message container.
+    static SMC_COMPLETE: [u8; 60] = [
+    0x7e, 0x04, 0x22, 0xe4, 0xee, 0x19, 0x00, 0x7e, 0x00, 0x5e, 0x77, 0x00,
+    0x09, 0x45, 0x73, 0x80, 0x61, 0x21, 0x85, 0x61, 0x51, 0xf1, 0x71, 0x00,
+    0x23, 0x7e, 0x00, 0x41, 0x79, 0x00, 0x0d, 0x01, 0x99, 0xf9, 0x07, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x10, 0x01, 0x00, 0x2e,
+    0x04, 0x80, 0xf0, 0x80, 0xf0, 0x2f, 0x02, 0x01, 0x01, 0x53, 0x01, 0x00,
+];
+    // Registration accept (type 2, NEA0) from the Go UE simulator table (free5GC):
+    // 5G-GUTI 208-93 region CA set 3F8 ptr 0 TMSI 1 (spare nibble 0, not F), TAI
+    // list type 00 TAC 1, allowed NSSAI 1/010203 + 1/112233, T3512 1 h, T3502 12 min.
+    static REG_ACCEPT: [u8; 53] = [
+    0x7e, 0x02, 0x93, 0x0d, 0x75, 0xcf, 0x01, 0x7e, 0x02, 0x42, 0x01, 0x01,
+    0x77, 0x00, 0x0b, 0x02, 0x02, 0xf8, 0x39, 0xca, 0xfe, 0x00, 0x00, 0x00,
+    0x00, 0x01, 0x54, 0x07, 0x00, 0x02, 0xf8, 0x39, 0x00, 0x00, 0x01, 0x15,
+    0x0a, 0x04, 0x01, 0x01, 0x02, 0x03, 0x04, 0x01, 0x11, 0x22, 0x33, 0x5e,
+    0x01, 0x06, 0x16, 0x01, 0x2c,
+];
+    // Deregistration request UE originating (type 4): 3GPP, no switch off, ngKSI
+    // 7, 5G-GUTI F2 208-93 CA FE00 00000001.
+    static DEREG_REQ: [u8; 24] = [
+    0x7e, 0x04, 0xd7, 0x33, 0xaf, 0x71, 0x00, 0x7e, 0x00, 0x45, 0x71, 0x00,
+    0x0b, 0xf2, 0x02, 0xf8, 0x39, 0xca, 0xfe, 0x00, 0x00, 0x00, 0x00, 0x01,
+];
+    // Configuration update command (type 2, NEA0) from Open5GS, as replayed in
+    // srsRAN's CU-CP tests: full name "Open5GS" (UCS2), local time zone,
+    // universal time and local time zone, daylight saving time.
+    static CUC: [u8; 40] = [
+    0x7e, 0x02, 0x05, 0x54, 0x5b, 0xfc, 0x02, 0x7e, 0x00, 0x54, 0x43, 0x0f,
+    0x90, 0x00, 0x4f, 0x00, 0x70, 0x00, 0x65, 0x00, 0x6e, 0x00, 0x35, 0x00,
+    0x47, 0x00, 0x53, 0x46, 0x00, 0x47, 0x32, 0x80, 0x01, 0x31, 0x23, 0x52,
+    0x00, 0x49, 0x01, 0x00,
+];
+
+    // Built from TS 24.501 §8.2.4 field by field: EPD 7E, plain, type 59, 5GMM
+    // cause #21 synch failure, IEI 30 len 0E AUTS (14 octets).
+    static AUTH_FAILURE: [u8; 20] = [
+    0x7e, 0x00, 0x59, 0x15, 0x30, 0x0e, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
+    0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d,
+];
+    // §8.2.16: ngKSI 0 (bits 1-4), service type 1 data (bits 5-8), 5G-S-TMSI F4
+    // set 1 ptr 0 TMSI C0000353, uplink data status PSI 5, PDU session status PSI 5.
+    static SERVICE_REQ: [u8; 21] = [
+    0x7e, 0x00, 0x4c, 0x10, 0x00, 0x07, 0xf4, 0x00, 0x40, 0xc0, 0x00, 0x03,
+    0x53, 0x40, 0x02, 0x20, 0x00, 0x50, 0x02, 0x20, 0x00,
+];
+    // §8.2.14: re-registration required, 3GPP (0x05); 5GMM cause #10 (TV 58);
+    // T3346 (GPRS timer 2, 5F) 1 min × 1.
+    static DEREG_REQ_NW: [u8; 9] = [
+    0x7e, 0x00, 0x47, 0x05, 0x58, 0x0a, 0x5f, 0x01, 0x21,
+];
+    // §8.2.9: cause #3 illegal UE, T3346 2 s × 5.
+    static REG_REJECT: [u8; 7] = [
+    0x7e, 0x00, 0x44, 0x03, 0x5f, 0x01, 0x05,
+];
+
+    #[test]
+    fn registration_request_suci_null_scheme() {
+        let Message::RegistrationRequest(m) = decode(&REG_REQ_SIM) else {
+            panic!()
+        };
+        assert_eq!(m.registration_type.value, RegistrationTypeValue::Initial);
+        assert!(m.registration_type.follow_on_request);
+        assert_eq!(m.ngksi, NasKeySetIdentifier::NO_KEY);
+        let MobileIdentity::Suci(Suci::Imsi(s)) = &m.mobile_identity else {
+            panic!("{:?}", m.mobile_identity)
+        };
+        assert_eq!((s.plmn.mcc().as_str(), s.plmn.mnc().as_str()), ("208", "93"));
+        assert_eq!(s.routing_indicator, "1234");
+        assert_eq!(s.protection_scheme, ProtectionScheme::Null);
+        assert_eq!(s.scheme_output, SchemeOutput::Msin("0123456789".into()));
+        assert_eq!(m.mm_capability, Some(RawValue(vec![0x20])));
+        let cap = m.ue_security_capability.as_ref().unwrap();
+        assert!(cap.supports_ea(0) && cap.supports_ia(2) && !cap.supports_ia(1));
+        assert!(m.unknown_ies.is_empty());
+
+        let Message::RegistrationRequest(u) = decode(&REG_REQ_UERANSIM) else {
+            panic!()
+        };
+        let MobileIdentity::Suci(Suci::Imsi(s)) = &u.mobile_identity else {
+            panic!()
+        };
+        assert_eq!(s.plmn, crate::ie::Plmn::new("999", "70"));
+        assert_eq!(s.routing_indicator, "0000");
+        assert_eq!(s.scheme_output, SchemeOutput::Msin("0000000001".into()));
+    }
+
+    #[test]
+    fn suci_profile_a_and_b_scheme_outputs() {
+        // TS 33.501 Annex C.4.3.1 (Profile A) and C.4.4.1 (Profile B) scheme
+        // outputs, in a SUCI for MCC 274 MNC 012, RI 678, key id 27 (0x1B).
+        let a = hex::decode("b2e92f836055a255837debf850b528997ce0201cb82adfe4be1f587d07d8457dcb02352410cddd9e730ef3fa87").unwrap();
+        let b = hex::decode("039aab8376597021e855679a9778ea0b67396e68c66df32c0f41e9acca2da9b9d146a33fc2716ac7dae96aa30a4d").unwrap();
+        for (scheme, out) in [(1u8, &a), (2u8, &b)] {
+            let mut v = vec![0x01, 0x72, 0x24, 0x10, 0x76, 0xf8, scheme, 0x1b];
+            v.extend_from_slice(out);
+            let id = MobileIdentity::decode(&v).unwrap();
+            let MobileIdentity::Suci(Suci::Imsi(s)) = &id else {
+                panic!("{id:?}")
+            };
+            assert_eq!(s.plmn.mcc(), "274");
+            assert_eq!(s.plmn.mnc(), "012");
+            assert_eq!(s.routing_indicator, "678");
+            assert_eq!(s.home_network_public_key_id, 27);
+            match &s.scheme_output {
+                SchemeOutput::ProfileA { ephemeral_public_key, ciphertext, mac_tag } => {
+                    assert_eq!(ephemeral_public_key[0], 0xb2);
+                    assert_eq!(ciphertext, &[0xcb, 0x02, 0x35, 0x24, 0x10]);
+                    assert_eq!(mac_tag, &[0xcd, 0xdd, 0x9e, 0x73, 0x0e, 0xf3, 0xfa, 0x87]);
+                }
+                SchemeOutput::ProfileB { ephemeral_public_key, ciphertext, mac_tag } => {
+                    assert_eq!(ephemeral_public_key[0], 0x03);
+                    assert_eq!(ciphertext, &[0x46, 0xa3, 0x3f, 0xc2, 0x71]);
+                    assert_eq!(mac_tag[7], 0x4d);
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(id.to_bytes(), v);
+        }
+        // too short for Profile A: kept as octets
+        let v = [0x01, 0x72, 0x24, 0x10, 0x76, 0xf8, 0x01, 0x1b, 0xaa];
+        let MobileIdentity::Suci(Suci::Imsi(s)) = MobileIdentity::decode(&v).unwrap() else {
+            panic!()
+        };
+        assert_eq!(s.scheme_output, SchemeOutput::Other(vec![0xaa]));
+    }
+
+    #[test]
+    fn authentication_exchange() {
+        let Message::AuthenticationRequest(m) = decode(&AUTH_REQ) else {
+            panic!()
+        };
+        assert_eq!(m.ngksi, NasKeySetIdentifier { mapped: false, ksi: 0 });
+        assert_eq!(m.abba, Abba(vec![0, 0]));
+        assert_eq!(m.rand.unwrap().0[..4], [0xfc, 0x64, 0x08, 0x19]);
+        assert_eq!(m.autn.unwrap().0[15], 0x37);
+        assert!(m.eap_message.is_none());
+
+        let Message::AuthenticationResponse(r) = decode(&AUTH_RESP) else {
+            panic!()
+        };
+        assert_eq!(r.res_star.unwrap().0[0], 0x80);
+
+        let Message::AuthenticationFailure(f) = decode(&AUTH_FAILURE) else {
+            panic!()
+        };
+        assert_eq!(f.cause, MmCause::SynchFailure);
+        assert_eq!(f.auts.unwrap().0[13], 0x0d);
+    }
+
+    #[test]
+    fn encode_authentication_request_to_known_bytes() {
+        let mut rand = [0u8; 16];
+        rand.copy_from_slice(&AUTH_REQ[8..24]);
+        let mut autn = [0u8; 16];
+        autn.copy_from_slice(&AUTH_REQ[26..42]);
+        let m = Message::from(AuthenticationRequest {
+            header: MmHeader::default(),
+            ngksi: NasKeySetIdentifier { mapped: false, ksi: 0 },
+            spare: SpareHalfOctet(0),
+            abba: Abba(vec![0, 0]),
+            rand: Some(Rand(rand)),
+            autn: Some(Autn(autn)),
+            eap_message: None,
+            unknown_ies: vec![],
+        });
+        assert_eq!(m.encode(), AUTH_REQ);
+    }
+
+    #[test]
+    fn security_mode_command_and_complete() {
+        let Message::SecurityModeCommand(m) = inner(&SMC) else {
+            panic!()
+        };
+        assert_eq!(m.header.security_header_type, 3);
+        assert_eq!(m.selected_algorithms.ciphering, CipheringAlgorithm::Nea0);
+        assert_eq!(m.selected_algorithms.integrity, IntegrityAlgorithm::Nia2);
+        assert_eq!(m.replayed_ue_security_capability.nr_ia, 0xa0);
+        assert_eq!(m.imeisv_request, Some(ImeisvRequest::Requested));
+        assert!(!m.additional_security_information.unwrap().rinmr());
+
+        let Message::SecurityModeComplete(c) = inner(&SMC_COMPLETE) else {
+            panic!()
+        };
+        assert_eq!(
+            c.imeisv,
+            Some(MobileIdentity::Imeisv("4370816125816151".into()))
+        );
+        let Message::RegistrationRequest(r) = c.nas_message_container.unwrap().message().unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(r.requested_nssai.unwrap().0, vec![SNssai::new(1, None)]);
+        assert_eq!(r.update_type, Some(RawValue(vec![0])));
+        assert_eq!(r.mm_capability, Some(RawValue(vec![0])));
+    }
+
+    #[test]
+    fn registration_accept_from_free5gc() {
+        let Message::RegistrationAccept(m) = inner(&REG_ACCEPT) else {
+            panic!()
+        };
+        assert!(!m.registration_result.sms_allowed());
+        assert_eq!(m.registration_result.access(), AccessType::ThreeGpp);
+        // spare nibble 0 instead of F: kept raw, still readable
+        let g = m.guti.as_ref().unwrap().guti().unwrap();
+        assert_eq!((g.amf_region_id, g.amf_set_id, g.amf_pointer, g.tmsi), (0xca, 0x3f8, 0, 1));
+        assert_eq!(
+            m.tai_list.unwrap().0,
+            vec![PartialTaiList::NonConsecutive {
+                plmn: Plmn::new("208", "93"),
+                tacs: vec![1]
+            }]
+        );
+        assert_eq!(
+            m.allowed_nssai.unwrap().0,
+            vec![SNssai::new(1, Some(0x010203)), SNssai::new(1, Some(0x112233))]
+        );
+        assert_eq!(m.t3512_value.unwrap().seconds(), Some(3600));
+        assert_eq!(m.t3502_value.unwrap().seconds(), Some(720));
+    }
+
+    #[test]
+    fn deregistration_both_directions() {
+        let Message::DeregistrationRequestUeOriginating(m) = inner(&DEREG_REQ) else {
+            panic!()
+        };
+        assert!(!m.deregistration_type.switch_off);
+        assert_eq!(m.deregistration_type.access_type, AccessType::ThreeGpp);
+        assert_eq!(m.ngksi.ksi, 7);
+        let MobileIdentity::Guti(g) = m.mobile_identity else {
+            panic!()
+        };
+        assert_eq!(g.s_tmsi().tmsi, 1);
+
+        let Message::DeregistrationRequestUeTerminated(n) = decode(&DEREG_REQ_NW) else {
+            panic!()
+        };
+        assert!(n.deregistration_type.re_registration_required);
+        assert_eq!(n.cause, Some(MmCause::ImplicitlyDeregistered));
+        assert_eq!(n.t3346_value.unwrap().seconds(), Some(60));
+
+        for (b, name) in [
+            (&[0x7e, 0x00, 0x46][..], "Deregistration accept (UE originating)"),
+            (&[0x7e, 0x00, 0x48][..], "Deregistration accept (UE terminated)"),
+        ] {
+            assert_eq!(decode(b).name(), name);
+        }
+    }
+
+    #[test]
+    fn configuration_update_command_from_open5gs() {
+        let Message::ConfigurationUpdateCommand(m) = inner(&CUC) else {
+            panic!()
+        };
+        assert_eq!(m.full_name_for_network.unwrap().0.len(), 15);
+        assert_eq!(m.local_time_zone, Some(TimeZone(0)));
+        assert_eq!(m.universal_time_and_local_time_zone.unwrap().0[0], 0x32);
+        assert_eq!(m.network_daylight_saving_time, Some(RawValue(vec![0])));
+        assert!(m.unknown_ies.is_empty());
+    }
+
+    #[test]
+    fn service_request_and_rejects() {
+        let Message::ServiceRequest(m) = decode(&SERVICE_REQ) else {
+            panic!()
+        };
+        assert_eq!(m.service_type, ServiceType::Data);
+        assert_eq!(m.ngksi.ksi, 0);
+        let s = m.s_tmsi.s_tmsi().unwrap();
+        assert_eq!((s.amf_set_id, s.amf_pointer, s.tmsi), (1, 0, 0xc000_0353));
+        assert_eq!(m.uplink_data_status.unwrap().psis(), vec![5]);
+
+        let Message::RegistrationReject(r) = decode(&REG_REJECT) else {
+            panic!()
+        };
+        assert_eq!(r.cause, MmCause::IllegalUe);
+        assert_eq!(r.t3346_value.unwrap().seconds(), Some(10));
+    }
+
+    #[test]
+    fn encode_small_messages_to_spec_bytes() {
+        // TS 24.501 §8.2.21: identity request for SUCI = 7E 00 5B 01
+        let m = Message::from(IdentityRequest {
+            header: MmHeader::default(),
+            identity_type: IdentityType::Suci,
+            spare: SpareHalfOctet(0),
+            unknown_ies: vec![],
+        });
+        assert_eq!(m.encode(), [0x7e, 0x00, 0x5b, 0x01]);
+        // §8.2.29: 5GMM status #111
+        let s = Message::from(MmStatus {
+            header: MmHeader::default(),
+            cause: MmCause::ProtocolErrorUnspecified,
+            unknown_ies: vec![],
+        });
+        assert_eq!(s.encode(), [0x7e, 0x00, 0x64, 0x6f]);
+        // §8.2.8 registration complete, §8.2.20 configuration update complete
+        let rc = Message::from(RegistrationComplete {
+            header: MmHeader::default(),
+            sor_transparent_container: None,
+            unknown_ies: vec![],
+        });
+        assert_eq!(rc.encode(), [0x7e, 0x00, 0x43]);
+        // §8.2.23 notification, 3GPP access
+        let n = Message::from(Notification {
+            header: MmHeader::default(),
+            access_type: AccessType::ThreeGpp,
+            spare: SpareHalfOctet(0),
+            unknown_ies: vec![],
+        });
+        assert_eq!(n.encode(), [0x7e, 0x00, 0x65, 0x01]);
+    }
+
+    #[test]
+    fn small_messages_round_trip() {
+        for b in [
+            &[0x7e, 0x00, 0x43][..],
+            &[0x7e, 0x00, 0x55],
+            &[0x7e, 0x00, 0x58],
+            &[0x7e, 0x00, 0x5f, 0x18],
+            &[0x7e, 0x00, 0x4d, 0x0a, 0x50, 0x02, 0x00, 0x00],
+            &[0x7e, 0x00, 0x4e, 0x50, 0x02, 0x20, 0x00, 0x26, 0x02, 0x00, 0x00],
+            &[0x7e, 0x00, 0x66, 0x50, 0x02, 0x20, 0x00],
+            &[0x7e, 0x00, 0x5a, 0x00, 0x00, 0x04, 0x03, 0x01, 0x00, 0x04, 0x38, 0x02, 0x00, 0x00],
+            &[0x7e, 0x00, 0x5c, 0x00, 0x01, 0x00],
+        ] {
+            decode(b);
+        }
+    }
+
+    #[test]
+    fn optional_ies_any_order_and_unknown_kept() {
+        // registration request with UE security capability before 5GMM capability
+        let mut b = REG_REQ_SIM[..19].to_vec();
+        b.extend_from_slice(&REG_REQ_SIM[22..]);
+        b.extend_from_slice(&REG_REQ_SIM[19..22]);
+        let Message::RegistrationRequest(m) = Message::decode(&b).unwrap() else {
+            panic!()
+        };
+        assert!(m.mm_capability.is_some() && m.ue_security_capability.is_some());
+        // re-encoded in the spec's order
+        assert_eq!(Message::RegistrationRequest(m).encode(), REG_REQ_SIM);
+
+        // an unknown TLV IEI (0x3D), an unknown TLV-E (0x7F) and type 1 (0xD1)
+        let mut b = REG_REQ_SIM.to_vec();
+        b.extend_from_slice(&[0x3d, 0x01, 0xaa, 0x7f, 0x00, 0x01, 0xbb, 0xd1]);
+        let m = decode(&b);
+        let Message::RegistrationRequest(r) = &m else {
+            panic!()
+        };
+        assert_eq!(r.unknown_ies.len(), 3);
+        assert_eq!(r.unknown_ies[1].iei(), 0x7f);
+
+        // a repeated IE: the first is used, the second kept raw (§7.6.3)
+        let mut b = REG_REQ_SIM.to_vec();
+        b.extend_from_slice(&[0x10, 0x01, 0x07]);
+        let Message::RegistrationRequest(r) = decode(&b) else {
+            panic!()
+        };
+        assert_eq!(r.mm_capability, Some(RawValue(vec![0x20])));
+        assert_eq!(r.unknown_ies[0].bytes, [0x10, 0x01, 0x07]);
+
+        // a known IE with bad contents (UE security capability of one octet) is
+        // kept raw rather than failing the message (§7.7.2)
+        let mut b = REG_REQ_SIM[..22].to_vec();
+        b.extend_from_slice(&[0x2e, 0x01, 0x80]);
+        let Message::RegistrationRequest(r) = decode(&b) else {
+            panic!()
+        };
+        assert!(r.ue_security_capability.is_none());
+        assert_eq!(r.unknown_ies.len(), 1);
+    }
+
+    #[test]
+    fn broken_input() {
+        // every truncation of a real message fails cleanly or decodes a prefix
+        for n in 0..REG_REQ_SIM.len() {
+            let _ = Message::decode(&REG_REQ_SIM[..n]);
+        }
+        assert_eq!(
+            Message::decode(&REG_REQ_SIM[..10]),
+            Err(Error::Truncated { needed: 19, got: 10 })
+        );
+        let e = Message::decode(&[0x7e, 0x00, 0x41, 0x79]).unwrap_err();
+        assert_eq!(e, Error::MissingMandatoryIe("mobile_identity"));
+        assert_eq!(e.mm_cause(), MmCause::InvalidMandatoryInformation);
+        let e = Message::decode(&[0x7e, 0x00, 0x99]).unwrap_err();
+        assert_eq!(e, Error::UnknownMessageType(0x99));
+        assert_eq!(e.mm_cause(), MmCause::MessageTypeNonExistentOrNotImplemented);
+        assert_eq!(Message::decode(&[0x55, 0x00, 0x41]), Err(Error::UnknownEpd(0x55)));
+        // truncated optional IE
+        let mut b = REG_REQ_SIM.to_vec();
+        b.extend_from_slice(&[0x2f, 0x05, 0x01]);
+        assert!(matches!(Message::decode(&b), Err(Error::Truncated { .. })));
+        // a plain decode of a protected PDU is refused
+        assert_eq!(Message::decode(&SMC), Err(Error::BadSecurityHeaderType(3)));
+        // RAND with a truncated value
+        assert!(Message::decode(&AUTH_REQ[..20]).is_err());
+    }
+}

@@ -763,7 +763,8 @@ mod tests {
         let t = GprsTimer3::decode(&[0x21]).unwrap();
         assert_eq!(t.seconds(), Some(3600));
         assert_eq!(GprsTimer3::decode(&[0xE0]).unwrap().seconds(), None);
-        assert_eq!(GprsTimer2::decode(&[0x5E]).unwrap().seconds(), Some(1800));
+        // 0x5E = unit 010 (decihours) × 30 = 3 h
+        assert_eq!(GprsTimer2::decode(&[0x5E]).unwrap().seconds(), Some(10800));
         assert!(GprsTimer2::decode(&[]).is_err());
     }
 

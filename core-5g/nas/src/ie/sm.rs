@@ -260,8 +260,8 @@ impl IeValue for PduAddress {
     }
 }
 
-/// A bit rate as unit and value (TS 24.501 §9.11.4.14: unit 1 = 1 kbps, each
-/// next unit ×4, up to 25 = 256 Pbps).
+/// A bit rate as unit and value (TS 24.501 §9.11.4.14: units 1–5 are 1, 4, 16,
+/// 64, 256 kbps, 6–10 the same in Mbps, then Gbps, Tbps, Pbps up to 25 = 256 Pbps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BitRate {
     /// The unit code.
@@ -276,8 +276,9 @@ impl BitRate {
         if !(1..=25).contains(&self.unit) {
             return None;
         }
-        let m = 4u64.checked_pow(u32::from(self.unit) - 1)?;
-        1000u64.checked_mul(m)?.checked_mul(u64::from(self.value))
+        let u = u32::from(self.unit) - 1;
+        let m = 4u64.pow(u % 5) * 1000u64.checked_pow(u / 5 + 1)?;
+        m.checked_mul(u64::from(self.value))
     }
 
     fn read(b: &[u8]) -> BitRate {
