@@ -35,6 +35,10 @@ pub mod fc {
     pub const KNG_RAN_STAR: u8 = 0x70;
     /// A.13 KAMF → KAMF' in mobility.
     pub const KAMF_PRIME_MOBILITY: u8 = 0x72;
+    /// A.14.1 KAMF → KASME' in idle mode mobility (5GS to EPS).
+    pub const KASME_PRIME_IDLE: u8 = 0x73;
+    /// A.14.2 KAMF → KASME' in handover (5GS to EPS).
+    pub const KASME_PRIME_HO: u8 = 0x74;
     /// A.15.1 KASME → KAMF' in idle mode mobility (EPS to 5GS).
     pub const KAMF_PRIME_FROM_KASME_IDLE: u8 = 0x75;
     /// A.15.2 KASME → KAMF' in handover (EPS to 5GS).
@@ -104,6 +108,35 @@ mod tests {
         let out = kdf(&key, 0x6A, &[p0, &p1]).unwrap();
         assert_eq!(hex::encode(out), KDF_EXPECTED);
         assert_eq!(kdf_fixed(&key, 0x6A, &[p0, &p1]), out);
+    }
+
+    /// Published KeNB derivations (TS 33.401 A.3: KEY = KASME, FC = 0x11,
+    /// P0 = uplink NAS COUNT), as in OpenAirInterface's `test_secu_kenb.c`.
+    /// Same KDF framing as every TS 33.501 Annex A derivation.
+    #[test]
+    fn kdf_matches_published_kenb_vectors() {
+        let cases = [
+            (
+                0xdb1a_3569u32,
+                "238e457e0f758badbca8d34bb2612c10428d426757cb5553b2b184fa64bfc549",
+                "8eb1bf0083bd79281ef7034bf677e9ec529f196e15287514a2d122acf713b8e8",
+            ),
+            (
+                0x0000_0012,
+                "fa77e41f693c2a6e71455cb8687e6e6058ef91e2f5abd1bd3c496179481f308c",
+                "0afe81266de52b8c8f1c3f4fe799be883f364b018e7368c41f14dd6d050e13e1",
+            ),
+            (
+                0xaabb_ccdd,
+                "70d7071aa016a087f9d888ad51f3a83e2c83443ab27843b35bd1b4923615091c",
+                "158781a2fdf2ce53abfa186d22eb751decb8273471dc792b5016c9016947d1ae",
+            ),
+        ];
+        for (count, kasme, kenb) in cases {
+            let key = hex::decode(kasme).unwrap();
+            let out = kdf(&key, 0x11, &[&count.to_be_bytes()]).unwrap();
+            assert_eq!(hex::encode(out), kenb);
+        }
     }
 
     #[test]

@@ -86,6 +86,22 @@ pub fn kausf(ck: &[u8; 16], ik: &[u8; 16], snn: &ServingNetworkName, sqn_xor_ak:
     kdf(&ck_ik(ck, ik), fc::KAUSF, &[snn.as_bytes(), sqn_xor_ak])
 }
 
+/// CK' and IK' for EAP-AKA' (TS 33.501 A.3 → TS 33.402 A.2): KEY = CK‖IK,
+/// FC = 0x20, P0 = serving network name (the access network identity),
+/// P1 = SQN ⊕ AK; CK' is the most significant half of the output, IK' the
+/// least significant half.
+pub fn ck_ik_prime(
+    ck: &[u8; 16],
+    ik: &[u8; 16],
+    snn: &ServingNetworkName,
+    sqn_xor_ak: &[u8; 6],
+) -> Result<([u8; 16], [u8; 16]), Error> {
+    let out = kdf(&ck_ik(ck, ik), fc::CK_PRIME_IK_PRIME, &[snn.as_bytes(), sqn_xor_ak])?;
+    let mut ck_p = [0u8; 16];
+    ck_p.copy_from_slice(&out[..16]);
+    Ok((ck_p, last16(&out)))
+}
+
 /// RES* / XRES* (TS 33.501 A.4): KEY = CK‖IK, FC = 0x6B, P0 = serving network
 /// name, P1 = RAND, P2 = RES (or XRES); the 128 least significant bits.
 ///
@@ -242,6 +258,18 @@ pub fn kamf_prime(kamf: &[u8; 32], change: KamfChange, count: u32) -> [u8; 32] {
     kdf_fixed(kamf, fc::KAMF_PRIME_MOBILITY, &[&[direction], &count.to_be_bytes()])
 }
 
+/// KAMF → KASME' for 5GS-to-EPS idle mode mobility (TS 33.501 A.14.1):
+/// FC = 0x73, P0 = NAS uplink COUNT.
+pub fn kasme_prime_idle(kamf: &[u8; 32], uplink_nas_count: u32) -> [u8; 32] {
+    kdf_fixed(kamf, fc::KASME_PRIME_IDLE, &[&uplink_nas_count.to_be_bytes()])
+}
+
+/// KAMF → KASME' for 5GS-to-EPS handover (TS 33.501 A.14.2): FC = 0x74,
+/// P0 = NAS downlink COUNT.
+pub fn kasme_prime_handover(kamf: &[u8; 32], downlink_nas_count: u32) -> [u8; 32] {
+    kdf_fixed(kamf, fc::KASME_PRIME_HO, &[&downlink_nas_count.to_be_bytes()])
+}
+
 /// KASME → KAMF' in EPS-to-5GS idle mode mobility (TS 33.501 A.15.1):
 /// FC = 0x75, P0 = NAS uplink COUNT of the TAU message in the Registration Request.
 pub fn kamf_prime_from_kasme_idle(kasme: &[u8; 32], tau_uplink_nas_count: u32) -> [u8; 32] {
@@ -355,6 +383,33 @@ mod tests {
         );
     }
 
+    /// RFC 5448 Appendix C, Test Case 1 (EAP-AKA' CK'/IK' with access
+    /// network identity "WLAN"; the same TS 33.402 A.2 function A.3 uses).
+    #[test]
+    fn ck_ik_prime_rfc_5448_test_case_1() {
+        let ck: [u8; 16] = hex::decode("5349fbe098649f948f5d2e973a81c00f")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let ik: [u8; 16] = hex::decode("9744871ad32bf9bbd1dd5ce54e3e2e5a")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        // SQN ⊕ AK = first six octets of AUTN bb52e91c747ac3ab2a5c23d15ee351d5.
+        let sqn_xor_ak: [u8; 6] = hex::decode("bb52e91c747a").unwrap().try_into().unwrap();
+        let wlan = ServingNetworkName::from_received("WLAN").unwrap();
+        let (ck_p, ik_p) = ck_ik_prime(&ck, &ik, &wlan, &sqn_xor_ak).unwrap();
+        assert_eq!(hex::encode(ck_p), "0093962d0dd84aa5684b045c9edffa04");
+        assert_eq!(hex::encode(ik_p), "ccfc230ca74fcc96c0a5d61164f5a76c");
+    }
+
+    #[test]
+    fn kasme_prime_matches_independent_computation() {
+        let kamf = [0x42u8; 32];
+        assert_eq!(hex::encode(kasme_prime_idle(&kamf, 0x0102)), EXP_KASME_PRIME_IDLE);
+        assert_eq!(hex::encode(kasme_prime_handover(&kamf, 0x0102)), EXP_KASME_PRIME_HO);
+    }
+
     #[test]
     fn res_star_verification() {
         let (m, rand, _) = set1();
@@ -386,6 +441,8 @@ mod tests {
         assert_ne!(kgnb(&k, 0, AccessType::ThreeGpp), kgnb(&k, 0, AccessType::NonThreeGpp));
     }
 
+    const EXP_KASME_PRIME_IDLE: &str = "16b06096efb2d8fb0feedea0a4dd6fa53a1b77edf58d38e63247ba7bfd69beb8";
+    const EXP_KASME_PRIME_HO: &str = "a6b6d859d9b43e1e243f617f494f750e4f23013baa6201c0dc9da04dde89cdc9";
     const EXP_KAUSF: &str = "474698caf02cc715db2ec0726510cfee6caa5bb1a649cb01224f2e23af94de1b";
     const EXP_XRES_STAR: &str = "f236a7417272bfb2d66d4d670733b527";
     const EXP_HXRES_STAR: &str = "20a71900b01776bfd773e8c15a825446";

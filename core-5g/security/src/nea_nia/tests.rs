@@ -193,7 +193,19 @@ fn eea2_test_set_5() {
 
 // ---------------------------------------------------------------- 128-NEA3
 
-// TS 33.401 C.4.3 / 128-EEA3 & 128-EIA3 Document 3 §5, EEA3 Test Set 3 (1570 bits).
+// 128-EEA3 & 128-EIA3 Document 3 (TS 35.223) §4, EEA3 Test Set 1 (193 bits);
+// TS 33.501 D.4.6 reuses it for 128-NEA3.
+static EEA3_SET_1: Enc = Enc {
+    key: "173d14ba5003731d7a60049470f00a29",
+    count: 0x66035492,
+    bearer: 0x0f,
+    dir: 0,
+    bits: 193,
+    pt: "6cf65340735552ab0c9752fa6f9025fe0bd675d9005875b200",
+    ct: "a6c85fc66afb8533aafc2518dfe784940ee1e4b030238cc800",
+};
+
+// EEA3 Test Set 3 (1570 bits).
 static EEA3_SET_3: Enc = Enc {
     key: "d4552a8fd6e61cc81a2009141a29c10b",
     count: 0x76452ec1,
@@ -215,6 +227,10 @@ static EEA3_SET_4: Enc = Enc {
     ct: "4bbfa91ba25d47db9a9f190d962a19ab323926b351fbd39e351e05da8b8925e30b1cce0d1221101095815cc7cb6319509ec0d67940491987e13f0affac332aa6aa64626d3e9a1917519e0b97b655c6a165e44ca9feac0790d2a321ad3d86b79c5138739fa38d887ec7def449ce8abdd3e7f8dc4ca9e7b73314ad310f9025e61946b3a56dc649ec0da0d63943dff592cf962a7efb2c8524e35a2a6e7879d62604ef268695fa4003027e22e6083077522064bd4a5b906b5f531274f235ed506cff0154c754928a0ce5476f2cb1020a1222d32c1455ecaef1e368fb344d1735bfbedeb71d0a33a2a54b1da5a294e679144ddf11eb1a3de8cf0cc061917974f35c1d9ca0ac81807f8fcce6199a6c7712da865021b04ce0439516f1a526ccda9fd9abbd53c3a684f9ae1e7ee6b11da138ea826c5516b5aadf1abbe36fa7fff92e3a1176064e8d95f2e4882b5500b93228b2194a475c1a27f63f9ffd264989a1bc0000",
 };
 
+#[test]
+fn eea3_test_set_1() {
+    check_enc(Nea::Nea3, &EEA3_SET_1);
+}
 #[test]
 fn eea3_test_set_3() {
     check_enc(Nea::Nea3, &EEA3_SET_3);
