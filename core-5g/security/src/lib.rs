@@ -10,6 +10,7 @@
 //! | [`milenage`] | f1, f1*, f2–f5, f5*, OPc, AUTN/AUTS | TS 35.205/35.206 |
 //! | [`kdf`] | generic KDF | TS 33.220 Annex B.2 |
 //! | [`keys`] | KAUSF, RES*, HXRES*, KSEAF, KAMF, KNASenc/int, KgNB, NH, KAMF' | TS 33.501 Annex A |
+//! | [`sqn`] | SQN = SEQ ‖ IND, HN generation, USIM freshness window | TS 33.102 Annex C |
 //! | [`count`] | NAS COUNT, BEARER, DIRECTION | TS 24.501 §4.4.3.1, TS 33.501 §6.4.3.1 |
 //! | [`snow3g`], [`zuc`] | keystream generators | TS 35.216, TS 35.221 |
 //! | [`nea_nia`] | `nea()`, `nia()` for NEA0–3 / NIA0–3 | TS 33.501 Annex D, TS 33.401 Annex B |
@@ -64,6 +65,7 @@ pub mod keys;
 pub mod milenage;
 pub mod nea_nia;
 pub mod snow3g;
+pub mod sqn;
 pub mod suci;
 pub mod zuc;
 

@@ -485,6 +485,22 @@ mod tests {
         assert_eq!(m.verify_auts(&rand, &bad), Err(Error::MacFailure));
     }
 
+    /// Resynchronisation token from hostap's `tests/test-milenage.c`
+    /// (`milenage_auts` check) on TS 35.208 Test Set 19 inputs:
+    /// AUTS = (SQN_MS ⊕ f5*) ‖ f1*(SQN_MS, RAND, AMF = 0000) with SQN_MS = 1.
+    #[test]
+    fn auts_known_value_test_set_19() {
+        let m = Milenage::new(
+            &h("90dca4eda45b53cf0f12d7c9c3bc6a89"),
+            &h("cb9cccc4b9258e6dca4760379fb82581"),
+        );
+        let rand = h::<16>("9fddc72092c6ad036b6e464789315b78");
+        assert_eq!(hex::encode(m.f5_star(&rand)), "4f2039392ddc");
+        let auts = h::<14>("4f2039392ddd4bb4316ed4a14688");
+        assert_eq!(m.verify_auts(&rand, &auts), Ok(h::<6>("000000000001")));
+        assert_eq!(m.generate_auts(&rand, &h::<6>("000000000001")), auts);
+    }
+
     #[test]
     fn from_slices_checks_lengths() {
         assert_eq!(
