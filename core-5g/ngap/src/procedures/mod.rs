@@ -57,3 +57,55 @@ pub(crate) fn amf_id(value: u64) -> Result<crate::AmfUeNgapId, Error> {
 pub(crate) fn cause_of(cause: &oxirush_ngap::ngap::Cause) -> Result<crate::Cause, Error> {
     crate::Cause::try_from(cause)
 }
+
+/// Run every typed parser on `pdu` and discard the results: for fuzzing and for
+/// tests that no parser panics. Returns how many parsers accepted it.
+#[doc(hidden)]
+pub fn parse_any(pdu: &NgapPdu) -> usize {
+    let results = [
+        NgSetupRequest::parse(pdu).is_ok(),
+        NgSetupResponse::parse(pdu).is_ok(),
+        NgSetupFailure::parse(pdu).is_ok(),
+        InitialUeMessage::parse(pdu).is_ok(),
+        UplinkNasTransport::parse(pdu).is_ok(),
+        DownlinkNasTransport::parse(pdu).is_ok(),
+        Paging::parse(pdu).is_ok(),
+        PduSessionResourceSetupRequest::parse(pdu)
+            .map(|m| {
+                for s in &m.sessions {
+                    let _ = PduSessionResourceSetupRequestTransfer::decode(&s.transfer);
+                }
+            })
+            .is_ok(),
+        PduSessionResourceSetupResponse::parse(pdu)
+            .map(|m| {
+                for s in &m.setup {
+                    let _ = PduSessionResourceSetupResponseTransfer::decode(&s.transfer);
+                }
+            })
+            .is_ok(),
+        PduSessionResourceModifyRequest::parse(pdu).is_ok(),
+        PduSessionResourceModifyResponse::parse(pdu).is_ok(),
+        PduSessionResourceReleaseCommand::parse(pdu).is_ok(),
+        PduSessionResourceReleaseResponse::parse(pdu).is_ok(),
+        InitialContextSetupRequest::parse(pdu).is_ok(),
+        InitialContextSetupResponse::parse(pdu).is_ok(),
+        InitialContextSetupFailure::parse(pdu).is_ok(),
+        UeContextReleaseRequest::parse(pdu).is_ok(),
+        UeContextReleaseCommand::parse(pdu).is_ok(),
+        UeContextReleaseComplete::parse(pdu).is_ok(),
+        UeContextModificationRequest::parse(pdu).is_ok(),
+        UeContextModificationResponse::parse(pdu).is_ok(),
+        UeContextModificationFailure::parse(pdu).is_ok(),
+        ErrorIndication::parse(pdu).is_ok(),
+        NgReset::parse(pdu).is_ok(),
+        NgResetAcknowledge::parse(pdu).is_ok(),
+        RanConfigurationUpdate::parse(pdu).is_ok(),
+        RanConfigurationUpdateAcknowledge::parse(pdu).is_ok(),
+        RanConfigurationUpdateFailure::parse(pdu).is_ok(),
+        AmfConfigurationUpdate::parse(pdu).is_ok(),
+        AmfConfigurationUpdateAcknowledge::parse(pdu).is_ok(),
+        AmfConfigurationUpdateFailure::parse(pdu).is_ok(),
+    ];
+    results.iter().filter(|ok| **ok).count()
+}

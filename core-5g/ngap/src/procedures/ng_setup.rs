@@ -93,16 +93,10 @@ fn slices_from_codec(list: &c::SliceSupportList) -> Vec<SNssai> {
     list.0.iter().map(|item| SNssai::from_codec(&item.s_nssai)).collect()
 }
 
-pub(crate) fn cause_from_codec(cause: &c::Cause) -> Result<Cause, Error> {
-    Cause::try_from(cause)
-}
 
-impl NgSetupRequest {
-    /// The PDU of this request.
-    pub fn build(&self) -> Result<NgapPdu, Error> {
-        let tas = self
-            .supported_tas
-            .iter()
+pub(crate) fn tas_to_codec(tas: &[SupportedTa]) -> c::SupportedTAList {
+    c::SupportedTAList(
+        tas.iter()
             .map(|ta| {
                 let plmns = ta
                     .broadcast_plmns
@@ -111,7 +105,75 @@ impl NgSetupRequest {
                     .collect();
                 c::SupportedTAItem::new(c::TAC(ta.tac.0), c::BroadcastPLMNList(plmns), None)
             })
-            .collect();
+            .collect(),
+    )
+}
+
+pub(crate) fn tas_from_codec(tas: &c::SupportedTAList) -> Result<Vec<SupportedTa>, Error> {
+    let mut supported_tas = Vec::with_capacity(tas.0.len());
+    for ta in &tas.0 {
+        let mut broadcast_plmns = Vec::with_capacity(ta.broadcast_plmn_list.0.len());
+        for b in &ta.broadcast_plmn_list.0 {
+            broadcast_plmns.push(BroadcastPlmn {
+                plmn: Plmn::from_codec(&b.plmn_identity)?,
+                slices: slices_from_codec(&b.tai_slice_support_list),
+            });
+        }
+        supported_tas.push(SupportedTa {
+            tac: Tac(ta.tac.0),
+            broadcast_plmns,
+        });
+    }
+    Ok(supported_tas)
+}
+
+pub(crate) fn guamis_to_codec(guamis: &[ServedGuami]) -> Result<c::ServedGUAMIList<'static>, Error> {
+    let mut list = Vec::with_capacity(guamis.len());
+    for g in guamis {
+        list.push(c::ServedGUAMIItem::new(
+            g.guami.to_codec()?,
+            g.backup_amf_name.clone().map(|n| c::AMFName(n.into())),
+            None,
+        ));
+    }
+    Ok(c::ServedGUAMIList(list))
+}
+
+pub(crate) fn guamis_from_codec(guamis: &c::ServedGUAMIList<'_>) -> Result<Vec<ServedGuami>, Error> {
+    let mut served = Vec::with_capacity(guamis.0.len());
+    for g in &guamis.0 {
+        served.push(ServedGuami {
+            guami: Guami::from_codec(&g.guami)?,
+            backup_amf_name: g.backup_amf_name.as_ref().map(|n| owned(&n.0)),
+        });
+    }
+    Ok(served)
+}
+
+pub(crate) fn plmns_to_codec(plmns: &[PlmnSupport]) -> c::PLMNSupportList {
+    c::PLMNSupportList(
+        plmns
+            .iter()
+            .map(|p| c::PLMNSupportItem::new(p.plmn.to_codec(), slices_to_codec(&p.slices), None))
+            .collect(),
+    )
+}
+
+pub(crate) fn plmns_from_codec(plmns: &c::PLMNSupportList) -> Result<Vec<PlmnSupport>, Error> {
+    let mut support = Vec::with_capacity(plmns.0.len());
+    for p in &plmns.0 {
+        support.push(PlmnSupport {
+            plmn: Plmn::from_codec(&p.plmn_identity)?,
+            slices: slices_from_codec(&p.slice_support_list),
+        });
+    }
+    Ok(support)
+}
+
+impl NgSetupRequest {
+    /// The PDU of this request.
+    pub fn build(&self) -> Result<NgapPdu, Error> {
+        let tas = tas_to_codec(&self.supported_tas);
         let mut ies = vec![build_ngap_ie!(
             NGSetupRequest,
             GlobalRANNodeID(c::GlobalRANNodeID::globalGNB_ID(self.global_gnb_id.to_codec()))
@@ -122,7 +184,7 @@ impl NgSetupRequest {
                 RANNodeName(c::RANNodeName(name.clone().into()))
             )?);
         }
-        ies.push(build_ngap_ie!(NGSetupRequest, SupportedTAList(c::SupportedTAList(tas)))?);
+        ies.push(build_ngap_ie!(NGSetupRequest, SupportedTAList(tas))?);
         ies.push(build_ngap_ie!(NGSetupRequest, DefaultPagingDRX(self.default_paging_drx))?);
         finish(&c::NGSetupRequest::new(ProtocolIEContainer(ies)))
     }
@@ -141,20 +203,7 @@ impl NgSetupRequest {
                 what: "Global RAN Node ID (not a gNB)",
             });
         };
-        let mut supported_tas = Vec::with_capacity(tas.0.len());
-        for ta in &tas.0 {
-            let mut broadcast_plmns = Vec::with_capacity(ta.broadcast_plmn_list.0.len());
-            for b in &ta.broadcast_plmn_list.0 {
-                broadcast_plmns.push(BroadcastPlmn {
-                    plmn: Plmn::from_codec(&b.plmn_identity)?,
-                    slices: slices_from_codec(&b.tai_slice_support_list),
-                });
-            }
-            supported_tas.push(SupportedTa {
-                tac: Tac(ta.tac.0),
-                broadcast_plmns,
-            });
-        }
+        let supported_tas = tas_from_codec(&tas)?;
         Ok(Self {
             global_gnb_id: GlobalGnbId::from_codec(gnb)?,
             ran_node_name: name,
@@ -167,27 +216,16 @@ impl NgSetupRequest {
 impl NgSetupResponse {
     /// The PDU of this response.
     pub fn build(&self) -> Result<NgapPdu, Error> {
-        let mut guamis = Vec::with_capacity(self.served_guamis.len());
-        for g in &self.served_guamis {
-            guamis.push(c::ServedGUAMIItem::new(
-                g.guami.to_codec()?,
-                g.backup_amf_name.clone().map(|n| c::AMFName(n.into())),
-                None,
-            ));
-        }
-        let plmns = self
-            .plmn_support
-            .iter()
-            .map(|p| c::PLMNSupportItem::new(p.plmn.to_codec(), slices_to_codec(&p.slices), None))
-            .collect();
+        let guamis = guamis_to_codec(&self.served_guamis)?;
+        let plmns = plmns_to_codec(&self.plmn_support);
         let ies = vec![
             build_ngap_ie!(NGSetupResponse, AMFName(c::AMFName(self.amf_name.clone().into())))?,
-            build_ngap_ie!(NGSetupResponse, ServedGUAMIList(c::ServedGUAMIList(guamis)))?,
+            build_ngap_ie!(NGSetupResponse, ServedGUAMIList(guamis))?,
             build_ngap_ie!(
                 NGSetupResponse,
                 RelativeAMFCapacity(c::RelativeAMFCapacity(self.relative_amf_capacity))
             )?,
-            build_ngap_ie!(NGSetupResponse, PLMNSupportList(c::PLMNSupportList(plmns)))?,
+            build_ngap_ie!(NGSetupResponse, PLMNSupportList(plmns))?,
         ];
         finish(&c::NGSetupResponse::new(ProtocolIEContainer(ies)))
     }
@@ -201,20 +239,8 @@ impl NgSetupResponse {
             req capacity: u8 = RelativeAMFCapacity(v) => v.0,
             req plmns: c::PLMNSupportList = PLMNSupportList(v) => v,
         );
-        let mut served_guamis = Vec::with_capacity(guamis.0.len());
-        for g in &guamis.0 {
-            served_guamis.push(ServedGuami {
-                guami: Guami::from_codec(&g.guami)?,
-                backup_amf_name: g.backup_amf_name.as_ref().map(|n| owned(&n.0)),
-            });
-        }
-        let mut plmn_support = Vec::with_capacity(plmns.0.len());
-        for p in &plmns.0 {
-            plmn_support.push(PlmnSupport {
-                plmn: Plmn::from_codec(&p.plmn_identity)?,
-                slices: slices_from_codec(&p.slice_support_list),
-            });
-        }
+        let served_guamis = guamis_from_codec(&guamis)?;
+        let plmn_support = plmns_from_codec(&plmns)?;
         Ok(Self {
             amf_name,
             served_guamis,
@@ -242,7 +268,7 @@ impl NgSetupFailure {
             opt time_to_wait: TimeToWait = TimeToWait(v) => v,
         );
         Ok(Self {
-            cause: cause_from_codec(&cause)?,
+            cause: super::cause_of(&cause)?,
             time_to_wait,
         })
     }
