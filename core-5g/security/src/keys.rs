@@ -383,6 +383,46 @@ mod tests {
         );
     }
 
+    /// A published 5G-AKA walk-through (K = RAND = 0011…eeff, SQN 1,
+    /// AMF 8000, serving network 001/01) whose RES* is also asserted by
+    /// wmnsk/MilenageKT's `MilenageUnitTest`; the other values are from the
+    /// same public walk-through output.
+    #[test]
+    fn published_5g_aka_walkthrough() {
+        let k: [u8; 16] = hex::decode("00112233445566778899aabbccddeeff")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let opc: [u8; 16] = hex::decode("62e75b8d6fa5bf46ec87a9276f9df54d")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let rand = k;
+        let m = Milenage::new(&k, &opc);
+        let (autn, v) = m.generate_autn(&rand, &[0, 0, 0, 0, 0, 1], &[0x80, 0x00]);
+        assert_eq!(hex::encode(autn), "de656c8b0bcf80004af30b82a8531115");
+        let sqn_xor_ak: [u8; 6] = autn[..6].try_into().unwrap();
+        let xres_star = res_star(&v.ck, &v.ik, &snn(), &rand, &v.res).unwrap();
+        assert_eq!(hex::encode(xres_star), "31b6d938a5290ccc65bc829f9820a8d9");
+        assert_eq!(
+            hex::encode(hres_star(&rand, &xres_star)),
+            "3308fb7cf06a35f1cd086b904ce82ecf"
+        );
+        // The walk-through also prints KAUSF fe8d2546… and KSEAF 442ac77e…;
+        // those do not follow A.2/A.6 for these inputs (an independent Python
+        // computation gives the values below, with P1 = SQN ⊕ AK = de656c8b0bcf),
+        // so only its MILENAGE and RES*/HXRES* outputs are used here.
+        let kausf = kausf(&v.ck, &v.ik, &snn(), &sqn_xor_ak).unwrap();
+        assert_eq!(
+            hex::encode(kausf),
+            "3b759becc904d5b2aad2fcf15c88ce4354ade608ebbd6d89aa1c3281564c56f8"
+        );
+        assert_eq!(
+            hex::encode(kseaf(&kausf, &snn()).unwrap()),
+            "a1ca0731bbc80913ea613972c75e2782d02b7a13c0b235c98cc5778e4520b944"
+        );
+    }
+
     /// RFC 5448 Appendix C, Test Case 1 (EAP-AKA' CK'/IK' with access
     /// network identity "WLAN"; the same TS 33.402 A.2 function A.3 uses).
     #[test]
