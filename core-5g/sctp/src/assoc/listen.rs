@@ -42,6 +42,14 @@ impl Listener {
         Listener { config, jar, rng }
     }
 
+    /// Like [`Listener::new`] with a cookie key from the caller (production:
+    /// 32 bytes from the OS's CSPRNG, not a 64-bit seed).
+    pub fn with_key(now: Instant, config: Config, key: [u8; 32], seed: u64) -> Self {
+        let rng = StdRng::seed_from_u64(seed);
+        let jar = CookieJar::new(key, now, config.cookie_lifetime);
+        Listener { config, jar, rng }
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

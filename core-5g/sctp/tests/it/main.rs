@@ -1,0 +1,162 @@
+//! N2 API over real loopback sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hexcore_sctp::{AssociationEvent, N2Association, N2Listener, N2Options, PPID_NGAP, Transport};
+use tokio::time::timeout;
+
+const T: Duration = Duration::from_secs(20);
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+async fn next_message(a: &N2Association) -> (u16, u32, Bytes) {
+    loop {
+        match timeout(T, a.recv()).await.expect("event in time") {
+            Some(AssociationEvent::Message { stream, ppid, data }) => return (stream, ppid, data),
+            Some(AssociationEvent::Up) => continue,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+async fn expect_down(a: &N2Association) -> String {
+    loop {
+        match timeout(T, a.recv()).await.expect("event in time") {
+            Some(AssociationEvent::Down { reason }) => return reason,
+            Some(_) => continue,
+            None => panic!("closed without Down"),
+        }
+    }
+}
+
+/// Echo server + client over the given transport: messages on several
+/// streams, one large message, then a graceful close seen on both sides.
+async fn echo_round_trip(transport: Transport, options: N2Options) {
+    let listener = N2Listener::bind_with(transport, loopback(), &options).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (assoc, _peer) = timeout(T, listener.accept()).await.unwrap().unwrap();
+        loop {
+            match timeout(T, assoc.recv()).await.unwrap() {
+                Some(AssociationEvent::Message { stream, ppid, data }) => {
+                    assoc.send(stream, ppid, data).await.unwrap();
+                }
+                Some(AssociationEvent::Down { reason }) => return reason,
+                Some(_) => {}
+                None => return "gone".to_owned(),
+            }
+        }
+    });
+    let client = N2Association::connect_with(transport, None, addr, &options)
+        .await
+        .unwrap();
+    assert_eq!(client.transport(), transport);
+    for i in 0..50u16 {
+        let stream = i % 4;
+        let msg = Bytes::from(format!("NGAP message {i}").into_bytes());
+        client.send(stream, PPID_NGAP, msg.clone()).await.unwrap();
+        assert_eq!(next_message(&client).await, (stream, PPID_NGAP, msg));
+    }
+    let big: Bytes = (0..150_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>().into();
+    client.send(1, PPID_NGAP, big.clone()).await.unwrap();
+    assert_eq!(next_message(&client).await.2, big);
+    client.close().unwrap();
+    let reason = expect_down(&client).await;
+    assert!(reason.contains("shutdown"), "{reason}");
+    let server_reason = timeout(T, server).await.unwrap().unwrap();
+    assert!(!server_reason.is_empty());
+}
+
+#[tokio::test]
+async fn udp_echo_over_loopback() {
+    echo_round_trip(
+        Transport::Udp,
+        N2Options {
+            streams: 4,
+            ..N2Options::default()
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn kernel_echo_over_loopback_when_supported() {
+    if !hexcore_sctp_kernel::is_supported() {
+        eprintln!("kernel SCTP not available here; skipped");
+        return;
+    }
+    echo_round_trip(
+        Transport::Kernel,
+        N2Options {
+            streams: 4,
+            ..N2Options::default()
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn udp_listener_serves_many_peers() {
+    let listener = N2Listener::bind(Transport::Udp, loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut handles = Vec::new();
+        for _ in 0..5 {
+            let (assoc, _) = timeout(T, listener.accept()).await.unwrap().unwrap();
+            handles.push(tokio::spawn(async move {
+                let (stream, ppid, data) = next_message(&assoc).await;
+                let mut reply = b"ack:".to_vec();
+                reply.extend_from_slice(&data);
+                assoc.send(stream, ppid, reply).await.unwrap();
+                expect_down(&assoc).await
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    let mut clients = Vec::new();
+    for i in 0..5u8 {
+        clients.push(tokio::spawn(async move {
+            let c = N2Association::connect(Transport::Udp, None, addr).await.unwrap();
+            c.send(0, PPID_NGAP, vec![b'0' + i]).await.unwrap();
+            let (_, _, data) = next_message(&c).await;
+            assert_eq!(data, Bytes::from(vec![b'a', b'c', b'k', b':', b'0' + i]));
+            c.close().unwrap();
+            expect_down(&c).await;
+        }));
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    timeout(T, server).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn udp_abort_reaches_the_peer() {
+    let listener = N2Listener::bind(Transport::Udp, loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = N2Association::connect(Transport::Udp, None, addr).await.unwrap();
+    let (server, peer) = timeout(T, listener.accept()).await.unwrap().unwrap();
+    assert_eq!(server.peer_addr(), peer);
+    client.abort().unwrap();
+    let reason = expect_down(&server).await;
+    assert!(reason.contains("abort"), "{reason}");
+}
+
+#[tokio::test]
+async fn udp_connect_to_nobody_times_out() {
+    // A bound socket that never answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let options = N2Options {
+        connect_timeout: Duration::from_millis(300),
+        ..N2Options::default()
+    };
+    let r = N2Association::connect_with(Transport::Udp, None, silent.local_addr().unwrap(), &options).await;
+    assert!(matches!(r, Err(hexcore_sctp::Error::Timeout)), "{r:?}");
+}
