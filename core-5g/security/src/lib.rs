@@ -12,6 +12,7 @@
 //! | [`keys`] | KAUSF, RES*, HXRES*, KSEAF, KAMF, KNASenc/int, KgNB, NH, KAMF' | TS 33.501 Annex A |
 //! | [`sqn`] | SQN = SEQ ‖ IND, HN generation, USIM freshness window | TS 33.102 Annex C |
 //! | [`count`] | NAS COUNT, BEARER, DIRECTION | TS 24.501 §4.4.3.1, TS 33.501 §6.4.3.1 |
+//! | [`context`] | NAS security context: protect / unprotect payloads | TS 24.501 §4.4, TS 33.501 §6.4 |
 //! | [`snow3g`], [`zuc`] | keystream generators | TS 35.216, TS 35.221 |
 //! | [`nea_nia`] | `nea()`, `nia()` for NEA0–3 / NIA0–3 | TS 33.501 Annex D, TS 33.401 Annex B |
 //! | [`suci`] | null scheme, ECIES Profile A and B | TS 33.501 §6.12, Annex C |
@@ -58,6 +59,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod context;
 pub mod count;
 pub mod error;
 pub mod kdf;
@@ -69,6 +71,7 @@ pub mod sqn;
 pub mod suci;
 pub mod zuc;
 
+pub use context::{NasSecurityContext, Protected, Role};
 pub use count::{Direction, NasConnection, NasCount, RxCount, TxCount};
 pub use error::Error;
 pub use milenage::Milenage;

@@ -255,3 +255,28 @@ fn key_and_input_validation() {
     assert!(msin_from_scheme_input(&h("f100")).is_err());
     assert!(msin_from_scheme_input(&h("a0")).is_err());
 }
+
+/// De-concealment sees bytes from the network: random inputs of every
+/// length must give an error, never a panic (deterministic xorshift PRNG).
+#[test]
+fn random_scheme_outputs_never_panic() {
+    let ka = HomeNetworkKey::profile_a(&h(A_HN_PRIV)).unwrap();
+    let kb = HomeNetworkKey::profile_b(&h(B_HN_PRIV)).unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..2000 {
+        let len = (next() % 80) as usize;
+        let mut buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if round % 3 == 0 && !buf.is_empty() {
+            buf[0] = [0x02, 0x03, 0x04][(next() % 3) as usize];
+        }
+        assert!(ka.deconceal(&buf).is_err());
+        assert!(kb.deconceal(&buf).is_err());
+        let _ = msin_from_scheme_input(&buf);
+    }
+}
