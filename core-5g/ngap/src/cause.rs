@@ -26,17 +26,10 @@ impl Cause {
     pub fn to_codec(self) -> oxirush_ngap::ngap::Cause {
         use oxirush_ngap::ngap as c;
         match self {
-            Self::RadioNetwork(v) => c::Cause::radioNetwork(
-                v.to_codec()
-                    .unwrap_or(c::CauseRadioNetwork::unspecified),
-            ),
-            Self::Transport(v) => {
-                c::Cause::transport(v.to_codec().unwrap_or(c::CauseTransport::unspecified))
-            }
+            Self::RadioNetwork(v) => c::Cause::radioNetwork(v.to_codec().unwrap_or(c::CauseRadioNetwork::unspecified)),
+            Self::Transport(v) => c::Cause::transport(v.to_codec().unwrap_or(c::CauseTransport::unspecified)),
             Self::Nas(v) => c::Cause::nas(v.to_codec().unwrap_or(c::CauseNas::unspecified)),
-            Self::Protocol(v) => {
-                c::Cause::protocol(v.to_codec().unwrap_or(c::CauseProtocol::unspecified))
-            }
+            Self::Protocol(v) => c::Cause::protocol(v.to_codec().unwrap_or(c::CauseProtocol::unspecified)),
             Self::Misc(v) => c::Cause::misc(v.to_codec().unwrap_or(c::CauseMisc::unspecified)),
         }
     }
@@ -109,10 +102,7 @@ mod tests {
             Some(Cause::RadioNetwork(CauseRadioNetwork::UserInactivity))
         );
         let cause: c::Cause = decode_open_type(&NAS_DEREGISTER).unwrap();
-        assert_eq!(
-            Cause::from_codec(&cause),
-            Some(Cause::Nas(CauseNas::Deregister))
-        );
+        assert_eq!(Cause::from_codec(&cause), Some(Cause::Nas(CauseNas::Deregister)));
     }
 
     #[test]
@@ -154,8 +144,7 @@ mod tests {
     #[test]
     fn display_uses_asn1_names() {
         assert_eq!(
-            Cause::Protocol(CauseProtocol::AbstractSyntaxErrorFalselyConstructedMessage)
-                .to_string(),
+            Cause::Protocol(CauseProtocol::AbstractSyntaxErrorFalselyConstructedMessage).to_string(),
             "protocol/abstract-syntax-error-falsely-constructed-message"
         );
         assert_eq!(

@@ -135,25 +135,17 @@ impl Error {
     pub fn cause(&self) -> Cause {
         let by_criticality = |criticality: &Criticality| match criticality {
             Criticality::Reject => CauseProtocol::AbstractSyntaxErrorReject,
-            Criticality::Ignore | Criticality::Notify => {
-                CauseProtocol::AbstractSyntaxErrorIgnoreAndNotify
-            }
+            Criticality::Ignore | Criticality::Notify => CauseProtocol::AbstractSyntaxErrorIgnoreAndNotify,
         };
         match self {
-            Self::TransferSyntax(_) | Self::UndecodableIe { .. } => {
-                Cause::Protocol(CauseProtocol::TransferSyntaxError)
-            }
+            Self::TransferSyntax(_) | Self::UndecodableIe { .. } => Cause::Protocol(CauseProtocol::TransferSyntaxError),
             Self::MissingMandatoryIe { criticality, .. }
             | Self::UnexpectedIe { criticality, .. }
-            | Self::UnknownProcedure { criticality, .. } => {
-                Cause::Protocol(by_criticality(criticality))
-            }
+            | Self::UnknownProcedure { criticality, .. } => Cause::Protocol(by_criticality(criticality)),
             Self::FalselyConstructed { .. } => {
                 Cause::Protocol(CauseProtocol::AbstractSyntaxErrorFalselyConstructedMessage)
             }
-            Self::WrongMessage { .. } | Self::InvalidValue { .. } => {
-                Cause::Protocol(CauseProtocol::SemanticError)
-            }
+            Self::WrongMessage { .. } | Self::InvalidValue { .. } => Cause::Protocol(CauseProtocol::SemanticError),
             Self::InvalidArgument(_) | Self::Encode(_) => Cause::Misc(CauseMisc::Unspecified),
         }
     }
@@ -175,23 +167,18 @@ impl Error {
                 criticality: (*criticality).into(),
                 source: error.clone(),
             },
-            Deviation::MissingIe {
-                id,
-                name,
-                criticality,
-            } => Self::MissingMandatoryIe {
+            Deviation::MissingIe { id, name, criticality } => Self::MissingMandatoryIe {
                 id: *id,
                 name,
                 criticality: (*criticality).into(),
             },
-            Deviation::UnexpectedIe { id, criticality, .. }
-            | Deviation::OutsideRoot { id, criticality, .. } => Self::UnexpectedIe {
-                id: *id,
-                criticality: (*criticality).into(),
-            },
-            Deviation::RepeatedIe { id, .. } | Deviation::OutOfOrder { id, .. } => {
-                Self::FalselyConstructed { id: *id }
+            Deviation::UnexpectedIe { id, criticality, .. } | Deviation::OutsideRoot { id, criticality, .. } => {
+                Self::UnexpectedIe {
+                    id: *id,
+                    criticality: (*criticality).into(),
+                }
             }
+            Deviation::RepeatedIe { id, .. } | Deviation::OutOfOrder { id, .. } => Self::FalselyConstructed { id: *id },
             Deviation::UnknownProcedure {
                 procedure_code,
                 criticality,

@@ -29,9 +29,7 @@ impl AmfUeNgapId {
 impl TryFrom<u64> for AmfUeNgapId {
     type Error = Error;
     fn try_from(value: u64) -> Result<Self, Error> {
-        Self::new(value).ok_or_else(|| {
-            Error::InvalidArgument(format!("AMF UE NGAP ID {value} exceeds 40 bits"))
-        })
+        Self::new(value).ok_or_else(|| Error::InvalidArgument(format!("AMF UE NGAP ID {value} exceeds 40 bits")))
     }
 }
 
@@ -68,16 +66,11 @@ pub struct Plmn {
 impl Plmn {
     /// A PLMN of its decimal digits: `Plmn::new("001", "01")`.
     pub fn new(mcc: &str, mnc: &str) -> Result<Self, Error> {
-        let digits = |text: &str| -> Option<Vec<u8>> {
-            text.bytes()
-                .map(|b| b.is_ascii_digit().then(|| b - b'0'))
-                .collect()
-        };
+        let digits =
+            |text: &str| -> Option<Vec<u8>> { text.bytes().map(|b| b.is_ascii_digit().then(|| b - b'0')).collect() };
         let bad = || Error::InvalidArgument(format!("PLMN {mcc}-{mnc} is not 3+2 or 3+3 digits"));
         let mcc_d = digits(mcc).filter(|d| d.len() == 3).ok_or_else(bad)?;
-        let mnc_d = digits(mnc)
-            .filter(|d| d.len() == 2 || d.len() == 3)
-            .ok_or_else(bad)?;
+        let mnc_d = digits(mnc).filter(|d| d.len() == 2 || d.len() == 3).ok_or_else(bad)?;
         let mut plmn = Self {
             mcc: [0; 3],
             mnc: [0; 3],

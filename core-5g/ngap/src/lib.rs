@@ -20,8 +20,5 @@ pub use oxirush_ngap as codec;
 
 pub use cause::{Cause, CauseMisc, CauseNas, CauseProtocol, CauseRadioNetwork, CauseTransport};
 pub use error::{Criticality, Error};
-pub use ids::{
-    AmfUeNgapId, FiveGSTmsi, GlobalGnbId, GnbId, Guami, NrCgi, Plmn, RanUeNgapId, SNssai, Tac,
-    Tai,
-};
+pub use ids::{AmfUeNgapId, FiveGSTmsi, GlobalGnbId, GnbId, Guami, NrCgi, Plmn, RanUeNgapId, SNssai, Tac, Tai};
 pub use pdu::{NgapPdu, PduKind, ProcedureCode};

@@ -80,8 +80,7 @@ impl NgapPdu {
     /// The ASN.1 name of the message, e.g. `"InitialUEMessage"`; `"Unknown"` for a
     /// procedure and direction TS 38.413 does not define.
     pub fn message_name(&self) -> &'static str {
-        crate::tables::message_name(self.kind().index(), self.0.procedure_code())
-            .unwrap_or("Unknown")
+        crate::tables::message_name(self.kind().index(), self.0.procedure_code()).unwrap_or("Unknown")
     }
 
     /// The AMF UE NGAP ID of the message: its AMF-UE-NGAP-ID IE, or the one in the
@@ -193,10 +192,10 @@ mod tests {
     // (as gNB), free5GC v4.2.3 and Open5GS v2.8.0 sent on the wire in lab runs.
     // captured-165, PacketRusher: Initial UE Message with a Registration Request.
     static INITIAL_UE_MESSAGE: &str = "000f404200000500550002000100260018177e004179000d0102f8390000000000000000102e0220200079000f4002f839000008000002f839000001005a4001180070400100";
-    static REGISTRATION_REQUEST: &str =
-        "7e004179000d0102f8390000000000000000102e022020";
+    static REGISTRATION_REQUEST: &str = "7e004179000d0102f8390000000000000000102e022020";
     // captured-2: Downlink NAS Transport, Security Mode Command, AMF 1 / RAN 0.
-    static DOWNLINK_NAS: &str = "00044027000003000a0002000100550002000000260014137e03cfac058a007e005d2200022020e1360102";
+    static DOWNLINK_NAS: &str =
+        "00044027000003000a0002000100550002000000260014137e03cfac058a007e005d2200022020e1360102";
     // captured-10 (Open5GS): UE Context Release Command with the UE-NGAP-ID pair:
     // choice 00, ext 0, no extensions 0, AMF id length 1 (000) | pad, 01; RAN id
     // length 1 (00) | pad, 00: AMF 1, RAN 0.
@@ -227,10 +226,7 @@ mod tests {
         let pdu = NgapPdu::decode(&bytes(DOWNLINK_NAS)).unwrap();
         assert_eq!(pdu.message_name(), "DownlinkNASTransport");
         assert_eq!((pdu.amf_ue_ngap_id(), pdu.ran_ue_ngap_id()), (Some(1), Some(0)));
-        assert_eq!(
-            pdu.nas_pdus(),
-            vec![bytes("7e03cfac058a007e005d2200022020e1360102")]
-        );
+        assert_eq!(pdu.nas_pdus(), vec![bytes("7e03cfac058a007e005d2200022020e1360102")]);
     }
 
     #[test]
@@ -318,18 +314,34 @@ mod tests {
     fn abstract_syntax_errors_by_criticality() {
         // An Initial UE Message without its NAS-PDU (mandatory, reject).
         let pdu = NgapPdu(
-            build_ngap!(InitiatingMessage, InitialUEMessage, InitialUEMessage,
+            build_ngap!(
+                InitiatingMessage,
+                InitialUEMessage,
+                InitialUEMessage,
                 RAN_UE_NGAP_ID(7u32),
             )
             .unwrap(),
         );
         let err = pdu.check().unwrap_err();
-        assert!(matches!(err, Error::MissingMandatoryIe { id: 38, criticality: crate::Criticality::Reject, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::MissingMandatoryIe {
+                    id: 38,
+                    criticality: crate::Criticality::Reject,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert_eq!(err.cause(), Cause::Protocol(CauseProtocol::AbstractSyntaxErrorReject));
 
         // The same IE twice: falsely constructed.
         let pdu = NgapPdu(
-            build_ngap!(InitiatingMessage, UEContextReleaseRequest, UEContextReleaseRequest,
+            build_ngap!(
+                InitiatingMessage,
+                UEContextReleaseRequest,
+                UEContextReleaseRequest,
                 AMF_UE_NGAP_ID(1u64),
                 RAN_UE_NGAP_ID(7u32),
                 RAN_UE_NGAP_ID(8u32),

@@ -933,7 +933,9 @@ impl CauseRadioNetwork {
             Self::UnkownQosFlowId => "unkown-qos-flow-ID",
             Self::MultiplePduSessionIdInstances => "multiple-PDU-session-ID-instances",
             Self::MultipleQosFlowIdInstances => "multiple-qos-flow-ID-instances",
-            Self::EncryptionAndOrIntegrityProtectionAlgorithmsNotSupported => "encryption-and-or-integrity-protection-algorithms-not-supported",
+            Self::EncryptionAndOrIntegrityProtectionAlgorithmsNotSupported => {
+                "encryption-and-or-integrity-protection-algorithms-not-supported"
+            }
             Self::NgIntraSystemHandoverTriggered => "ng-intra-system-handover-triggered",
             Self::NgInterSystemHandoverTriggered => "ng-inter-system-handover-triggered",
             Self::XnHandoverTriggered => "xn-handover-triggered",
@@ -957,14 +959,20 @@ impl CauseRadioNetwork {
             Self::InsufficientUeCapabilities => "insufficient-ue-capabilities",
             Self::RedcapUeNotSupported => "redcap-ue-not-supported",
             Self::UnknownMbsSessionId => "unknown-MBS-Session-ID",
-            Self::IndicatedMbsSessionAreaInformationNotServedByTheGnb => "indicated-MBS-session-area-information-not-served-by-the-gNB",
+            Self::IndicatedMbsSessionAreaInformationNotServedByTheGnb => {
+                "indicated-MBS-session-area-information-not-served-by-the-gNB"
+            }
             Self::InconsistentSliceInfoForTheSession => "inconsistent-slice-info-for-the-session",
             Self::MisalignedAssociationForMulticastUnicast => "misaligned-association-for-multicast-unicast",
             Self::EredcapUeNotSupported => "eredcap-ue-not-supported",
             Self::TwoRxXrUeNotSupported => "two-rx-xr-ue-not-supported",
-            Self::AerialUeFlightInformationReportingInitiationFailure => "aerial-ue-flight-information-reporting-initiation-failure",
+            Self::AerialUeFlightInformationReportingInitiationFailure => {
+                "aerial-ue-flight-information-reporting-initiation-failure"
+            }
             Self::UnknownRanAiotDeviceNgapId => "unknown-RAN-AIoT-Device-NGAP-ID",
-            Self::RequestedAiotServiceAreaInformationNotServedByTheGnb => "requested-AIoT-service-area-information-not-served-by-the-gNB",
+            Self::RequestedAiotServiceAreaInformationNotServedByTheGnb => {
+                "requested-AIoT-service-area-information-not-served-by-the-gNB"
+            }
             Self::UnknownAiotSession => "unknown-AIoT-session",
             Self::AiotDeviceNotReachable => "aiot-device-not-reachable",
             Self::MultipleAiotSessionIdInstances => "multiple-AIoT-session-ID-instances",
@@ -982,7 +990,9 @@ impl CauseRadioNetwork {
             Self::ReleaseDueTo5gcGeneratedReason => C::release_due_to_5gc_generated_reason,
             Self::HandoverCancelled => C::handover_cancelled,
             Self::PartialHandover => C::partial_handover,
-            Self::HoFailureInTarget5gcNgranNodeOrTargetSystem => C::ho_failure_in_target_5GC_ngran_node_or_target_system,
+            Self::HoFailureInTarget5gcNgranNodeOrTargetSystem => {
+                C::ho_failure_in_target_5GC_ngran_node_or_target_system
+            }
             Self::HoTargetNotAllowed => C::ho_target_not_allowed,
             Self::TngrelocoverallExpiry => C::tngrelocoverall_expiry,
             Self::TngrelocprepExpiry => C::tngrelocprep_expiry,
@@ -1005,7 +1015,9 @@ impl CauseRadioNetwork {
             Self::UnkownQosFlowId => C::unkown_qos_flow_ID,
             Self::MultiplePduSessionIdInstances => C::multiple_PDU_session_ID_instances,
             Self::MultipleQosFlowIdInstances => C::multiple_qos_flow_ID_instances,
-            Self::EncryptionAndOrIntegrityProtectionAlgorithmsNotSupported => C::encryption_and_or_integrity_protection_algorithms_not_supported,
+            Self::EncryptionAndOrIntegrityProtectionAlgorithmsNotSupported => {
+                C::encryption_and_or_integrity_protection_algorithms_not_supported
+            }
             Self::NgIntraSystemHandoverTriggered => C::ng_intra_system_handover_triggered,
             Self::NgInterSystemHandoverTriggered => C::ng_inter_system_handover_triggered,
             Self::XnHandoverTriggered => C::xn_handover_triggered,
@@ -1022,21 +1034,29 @@ impl CauseRadioNetwork {
             Self::ReleaseDueToCnDetectedMobility => C::release_due_to_cn_detected_mobility,
             Self::N26InterfaceNotAvailable => C::n26_interface_not_available,
             Self::ReleaseDueToPreEmption => C::release_due_to_pre_emption,
-            Self::MultipleLocationReportingReferenceIdInstances => C::multiple_location_reporting_reference_ID_instances,
+            Self::MultipleLocationReportingReferenceIdInstances => {
+                C::multiple_location_reporting_reference_ID_instances
+            }
             Self::RsnNotAvailableForTheUp => C::rsn_not_available_for_the_up,
             Self::NpnAccessDenied => C::npn_access_denied,
             Self::CagOnlyAccessDenied => C::cag_only_access_denied,
             Self::InsufficientUeCapabilities => C::insufficient_ue_capabilities,
             Self::RedcapUeNotSupported => C::redcap_ue_not_supported,
             Self::UnknownMbsSessionId => C::unknown_MBS_Session_ID,
-            Self::IndicatedMbsSessionAreaInformationNotServedByTheGnb => C::indicated_MBS_session_area_information_not_served_by_the_gNB,
+            Self::IndicatedMbsSessionAreaInformationNotServedByTheGnb => {
+                C::indicated_MBS_session_area_information_not_served_by_the_gNB
+            }
             Self::InconsistentSliceInfoForTheSession => C::inconsistent_slice_info_for_the_session,
             Self::MisalignedAssociationForMulticastUnicast => C::misaligned_association_for_multicast_unicast,
             Self::EredcapUeNotSupported => C::eredcap_ue_not_supported,
             Self::TwoRxXrUeNotSupported => C::two_rx_xr_ue_not_supported,
-            Self::AerialUeFlightInformationReportingInitiationFailure => C::aerial_ue_flight_information_reporting_initiation_failure,
+            Self::AerialUeFlightInformationReportingInitiationFailure => {
+                C::aerial_ue_flight_information_reporting_initiation_failure
+            }
             Self::UnknownRanAiotDeviceNgapId => C::unknown_RAN_AIoT_Device_NGAP_ID,
-            Self::RequestedAiotServiceAreaInformationNotServedByTheGnb => C::requested_AIoT_service_area_information_not_served_by_the_gNB,
+            Self::RequestedAiotServiceAreaInformationNotServedByTheGnb => {
+                C::requested_AIoT_service_area_information_not_served_by_the_gNB
+            }
             Self::UnknownAiotSession => C::unknown_AIoT_session,
             Self::AiotDeviceNotReachable => C::aiot_device_not_reachable,
             Self::MultipleAiotSessionIdInstances => C::multiple_AIoT_session_ID_instances,

@@ -101,9 +101,15 @@ impl InitialContextSetupRequest {
             build_ngap_ie!(InitialContextSetupRequest, RAN_UE_NGAP_ID(ran))?,
         ];
         if let Some(ambr) = self.ue_ambr {
-            ies.push(build_ngap_ie!(InitialContextSetupRequest, UEAggregateMaximumBitRate(ambr.to_ue_codec()))?);
+            ies.push(build_ngap_ie!(
+                InitialContextSetupRequest,
+                UEAggregateMaximumBitRate(ambr.to_ue_codec())
+            )?);
         }
-        ies.push(build_ngap_ie!(InitialContextSetupRequest, GUAMI(self.guami.to_codec()?))?);
+        ies.push(build_ngap_ie!(
+            InitialContextSetupRequest,
+            GUAMI(self.guami.to_codec()?)
+        )?);
         if !self.pdu_sessions.is_empty() {
             let items = self
                 .pdu_sessions
@@ -128,7 +134,10 @@ impl InitialContextSetupRequest {
             .iter()
             .map(|s| c::AllowedNSSAIItem::new(s.to_codec(), None))
             .collect();
-        ies.push(build_ngap_ie!(InitialContextSetupRequest, AllowedNSSAI(c::AllowedNSSAI(nssai)))?);
+        ies.push(build_ngap_ie!(
+            InitialContextSetupRequest,
+            AllowedNSSAI(c::AllowedNSSAI(nssai))
+        )?);
         ies.push(build_ngap_ie!(
             InitialContextSetupRequest,
             UESecurityCapabilities(self.ue_security_capabilities.to_codec())
@@ -138,7 +147,10 @@ impl InitialContextSetupRequest {
             SecurityKey(c::SecurityKey(BitString::from(self.security_key)))
         )?);
         if let Some(nas) = &self.nas_pdu {
-            ies.push(build_ngap_ie!(InitialContextSetupRequest, NAS_PDU(c::NASPDU::from(nas.clone())))?);
+            ies.push(build_ngap_ie!(
+                InitialContextSetupRequest,
+                NAS_PDU(c::NASPDU::from(nas.clone()))
+            )?);
         }
         finish(&c::InitialContextSetupRequest::new(ProtocolIEContainer(ies)))
     }
@@ -201,7 +213,13 @@ impl InitialContextSetupResponse {
             let items = self
                 .pdu_sessions
                 .iter()
-                .map(|s| c::PDUSessionResourceSetupItemCxtRes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+                .map(|s| {
+                    c::PDUSessionResourceSetupItemCxtRes::new(
+                        c::PDUSessionID(s.pdu_session_id),
+                        s.transfer.clone().into(),
+                        None,
+                    )
+                })
                 .collect();
             ies.push(build_ngap_ie!(
                 InitialContextSetupResponse,
@@ -212,7 +230,13 @@ impl InitialContextSetupResponse {
             let items = self
                 .failed
                 .iter()
-                .map(|s| c::PDUSessionResourceFailedToSetupItemCxtRes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+                .map(|s| {
+                    c::PDUSessionResourceFailedToSetupItemCxtRes::new(
+                        c::PDUSessionID(s.pdu_session_id),
+                        s.transfer.clone().into(),
+                        None,
+                    )
+                })
                 .collect();
             ies.push(build_ngap_ie!(
                 InitialContextSetupResponse,
@@ -391,10 +415,9 @@ impl UeContextReleaseCommand {
             req cause: c::Cause = Cause(v) => v,
         );
         let ue_ngap_ids = match &ids {
-            c::UENGAPIDs::uE_NGAP_ID_pair(pair) => UeNgapIds::Pair(
-                amf_id(pair.amf_ue_ngap_id.0)?,
-                RanUeNgapId(pair.ran_ue_ngap_id.0),
-            ),
+            c::UENGAPIDs::uE_NGAP_ID_pair(pair) => {
+                UeNgapIds::Pair(amf_id(pair.amf_ue_ngap_id.0)?, RanUeNgapId(pair.ran_ue_ngap_id.0))
+            }
             c::UENGAPIDs::aMF_UE_NGAP_ID(id) => UeNgapIds::Amf(amf_id(id.0)?),
             _ => {
                 return Err(Error::InvalidValue {
@@ -483,13 +506,22 @@ impl UeContextModificationRequest {
             build_ngap_ie!(UEContextModificationRequest, RAN_UE_NGAP_ID(ran))?,
         ];
         if let Some(key) = self.security_key {
-            ies.push(build_ngap_ie!(UEContextModificationRequest, SecurityKey(c::SecurityKey(BitString::from(key))))?);
+            ies.push(build_ngap_ie!(
+                UEContextModificationRequest,
+                SecurityKey(c::SecurityKey(BitString::from(key)))
+            )?);
         }
         if let Some(ambr) = self.ue_ambr {
-            ies.push(build_ngap_ie!(UEContextModificationRequest, UEAggregateMaximumBitRate(ambr.to_ue_codec()))?);
+            ies.push(build_ngap_ie!(
+                UEContextModificationRequest,
+                UEAggregateMaximumBitRate(ambr.to_ue_codec())
+            )?);
         }
         if let Some(caps) = self.ue_security_capabilities {
-            ies.push(build_ngap_ie!(UEContextModificationRequest, UESecurityCapabilities(caps.to_codec()))?);
+            ies.push(build_ngap_ie!(
+                UEContextModificationRequest,
+                UESecurityCapabilities(caps.to_codec())
+            )?);
         }
         finish(&c::UEContextModificationRequest::new(ProtocolIEContainer(ies)))
     }
@@ -610,7 +642,10 @@ mod tests {
         );
         assert_eq!(
             req.allowed_nssai,
-            vec![SNssai { sst: 1, sd: Some([1, 2, 3]) }]
+            vec![SNssai {
+                sst: 1,
+                sd: Some([1, 2, 3])
+            }]
         );
         assert_eq!(
             req.ue_security_capabilities,
@@ -682,7 +717,10 @@ mod tests {
 
         let complete = UeContextReleaseComplete::parse(&pdu(RELEASE_COMPLETE)).unwrap();
         assert_eq!(complete.pdu_session_ids, Vec::<u8>::new());
-        assert_eq!(hex::encode(complete.build().unwrap().encode().unwrap()), RELEASE_COMPLETE);
+        assert_eq!(
+            hex::encode(complete.build().unwrap().encode().unwrap()),
+            RELEASE_COMPLETE
+        );
 
         let req = UeContextReleaseRequest::parse(&pdu(RELEASE_REQUEST)).unwrap();
         assert_eq!(req.amf_ue_ngap_id.value(), 42);
@@ -705,7 +743,10 @@ mod tests {
             amf_ue_ngap_id: AmfUeNgapId::new(3).unwrap(),
             ran_ue_ngap_id: RanUeNgapId(4),
             security_key: Some([0x5a; 32]),
-            ue_ambr: Some(Ambr { downlink: 10, uplink: 20 }),
+            ue_ambr: Some(Ambr {
+                downlink: 10,
+                uplink: 20,
+            }),
             ue_security_capabilities: Some(UeSecurityCapabilities {
                 nr_encryption: 0xe000,
                 nr_integrity: 0xe000,

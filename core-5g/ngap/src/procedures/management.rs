@@ -7,8 +7,8 @@ use oxirush_ngap::{build_ngap_ie, extract_ngap_ies};
 pub use oxirush_ngap::ngap::CriticalityDiagnostics;
 
 use super::ng_setup::{
-    PlmnSupport, ServedGuami, SupportedTa, guamis_from_codec, guamis_to_codec, plmns_from_codec,
-    plmns_to_codec, tas_from_codec, tas_to_codec,
+    PlmnSupport, ServedGuami, SupportedTa, guamis_from_codec, guamis_to_codec, plmns_from_codec, plmns_to_codec,
+    tas_from_codec, tas_to_codec,
 };
 use super::{amf_id, cause_of, finish, message, owned};
 use crate::ids::{AmfUeNgapId, GlobalGnbId, RanUeNgapId};
@@ -52,7 +52,10 @@ impl ErrorIndication {
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = Vec::new();
         if let Some(id) = self.amf_ue_ngap_id {
-            ies.push(build_ngap_ie!(ErrorIndication, AMF_UE_NGAP_ID(c::AMFUENGAPID(id.value())))?);
+            ies.push(build_ngap_ie!(
+                ErrorIndication,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(id.value()))
+            )?);
         }
         if let Some(id) = self.ran_ue_ngap_id {
             ies.push(build_ngap_ie!(ErrorIndication, RAN_UE_NGAP_ID(c::RANUENGAPID(id.0)))?);
@@ -61,7 +64,10 @@ impl ErrorIndication {
             ies.push(build_ngap_ie!(ErrorIndication, Cause(cause.to_codec()))?);
         }
         if let Some(diagnostics) = &self.criticality_diagnostics {
-            ies.push(build_ngap_ie!(ErrorIndication, CriticalityDiagnostics(diagnostics.clone()))?);
+            ies.push(build_ngap_ie!(
+                ErrorIndication,
+                CriticalityDiagnostics(diagnostics.clone())
+            )?);
         }
         finish(&c::ErrorIndication::new(ProtocolIEContainer(ies)))
     }
@@ -107,9 +113,7 @@ fn connections_to_codec(list: &[UeAssociatedConnection]) -> c::UEAssociatedLogic
     )
 }
 
-fn connections_from_codec(
-    list: &c::UEAssociatedLogicalNGConnectionList,
-) -> Result<Vec<UeAssociatedConnection>, Error> {
+fn connections_from_codec(list: &c::UEAssociatedLogicalNGConnectionList) -> Result<Vec<UeAssociatedConnection>, Error> {
     let mut out = Vec::with_capacity(list.0.len());
     for item in &list.0 {
         out.push(UeAssociatedConnection {
@@ -162,7 +166,11 @@ impl NgReset {
         let reset_type = match &reset {
             c::ResetType::nG_Interface(_) => ResetType::NgInterface,
             c::ResetType::partOfNG_Interface(list) => ResetType::PartOfNgInterface(connections_from_codec(list)?),
-            _ => return Err(Error::InvalidValue { what: "Reset Type (choice extension)" }),
+            _ => {
+                return Err(Error::InvalidValue {
+                    what: "Reset Type (choice extension)",
+                });
+            }
         };
         Ok(Self {
             cause: cause_of(&cause)?,
@@ -198,7 +206,11 @@ impl NgResetAcknowledge {
             opt list: c::UEAssociatedLogicalNGConnectionList = UE_associatedLogicalNG_connectionList(v) => v,
         );
         Ok(Self {
-            connections: list.as_ref().map(connections_from_codec).transpose()?.unwrap_or_default(),
+            connections: list
+                .as_ref()
+                .map(connections_from_codec)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }
@@ -221,10 +233,16 @@ impl RanConfigurationUpdate {
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = Vec::new();
         if let Some(name) = &self.ran_node_name {
-            ies.push(build_ngap_ie!(RANConfigurationUpdate, RANNodeName(c::RANNodeName(name.clone().into())))?);
+            ies.push(build_ngap_ie!(
+                RANConfigurationUpdate,
+                RANNodeName(c::RANNodeName(name.clone().into()))
+            )?);
         }
         if let Some(tas) = &self.supported_tas {
-            ies.push(build_ngap_ie!(RANConfigurationUpdate, SupportedTAList(tas_to_codec(tas)))?);
+            ies.push(build_ngap_ie!(
+                RANConfigurationUpdate,
+                SupportedTAList(tas_to_codec(tas))
+            )?);
         }
         if let Some(drx) = self.default_paging_drx {
             ies.push(build_ngap_ie!(RANConfigurationUpdate, DefaultPagingDRX(drx))?);
@@ -272,7 +290,9 @@ pub struct RanConfigurationUpdateAcknowledge;
 impl RanConfigurationUpdateAcknowledge {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
-        finish(&c::RANConfigurationUpdateAcknowledge::new(ProtocolIEContainer(Vec::new())))
+        finish(&c::RANConfigurationUpdateAcknowledge::new(ProtocolIEContainer(
+            Vec::new(),
+        )))
     }
 
     /// The message a PDU holds.
@@ -300,16 +320,28 @@ impl AmfConfigurationUpdate {
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = Vec::new();
         if let Some(name) = &self.amf_name {
-            ies.push(build_ngap_ie!(AMFConfigurationUpdate, AMFName(c::AMFName(name.clone().into())))?);
+            ies.push(build_ngap_ie!(
+                AMFConfigurationUpdate,
+                AMFName(c::AMFName(name.clone().into()))
+            )?);
         }
         if let Some(guamis) = &self.served_guamis {
-            ies.push(build_ngap_ie!(AMFConfigurationUpdate, ServedGUAMIList(guamis_to_codec(guamis)?))?);
+            ies.push(build_ngap_ie!(
+                AMFConfigurationUpdate,
+                ServedGUAMIList(guamis_to_codec(guamis)?)
+            )?);
         }
         if let Some(capacity) = self.relative_amf_capacity {
-            ies.push(build_ngap_ie!(AMFConfigurationUpdate, RelativeAMFCapacity(c::RelativeAMFCapacity(capacity)))?);
+            ies.push(build_ngap_ie!(
+                AMFConfigurationUpdate,
+                RelativeAMFCapacity(c::RelativeAMFCapacity(capacity))
+            )?);
         }
         if let Some(plmns) = &self.plmn_support {
-            ies.push(build_ngap_ie!(AMFConfigurationUpdate, PLMNSupportList(plmns_to_codec(plmns)))?);
+            ies.push(build_ngap_ie!(
+                AMFConfigurationUpdate,
+                PLMNSupportList(plmns_to_codec(plmns))
+            )?);
         }
         finish(&c::AMFConfigurationUpdate::new(ProtocolIEContainer(ies)))
     }
@@ -340,7 +372,9 @@ pub struct AmfConfigurationUpdateAcknowledge;
 impl AmfConfigurationUpdateAcknowledge {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
-        finish(&c::AMFConfigurationUpdateAcknowledge::new(ProtocolIEContainer(Vec::new())))
+        finish(&c::AMFConfigurationUpdateAcknowledge::new(ProtocolIEContainer(
+            Vec::new(),
+        )))
     }
 
     /// The message a PDU holds.
@@ -436,12 +470,18 @@ mod tests {
             e.cause,
             Some(Cause::RadioNetwork(CauseRadioNetwork::UnknownLocalUeNgapId))
         );
-        assert_eq!(hex::encode(e.build().unwrap().encode().unwrap()), ERROR_INDICATION_OPEN5GS);
+        assert_eq!(
+            hex::encode(e.build().unwrap().encode().unwrap()),
+            ERROR_INDICATION_OPEN5GS
+        );
 
         let e = ErrorIndication::parse(&pdu(ERROR_INDICATION_SEMANTIC)).unwrap();
         assert_eq!(e.cause, Some(Cause::Protocol(CauseProtocol::SemanticError)));
         assert_eq!(e.amf_ue_ngap_id, None);
-        assert_eq!(hex::encode(e.build().unwrap().encode().unwrap()), ERROR_INDICATION_SEMANTIC);
+        assert_eq!(
+            hex::encode(e.build().unwrap().encode().unwrap()),
+            ERROR_INDICATION_SEMANTIC
+        );
 
         let e = ErrorIndication::parse(&pdu(ERROR_INDICATION_FREE5GC)).unwrap();
         assert_eq!(
@@ -451,13 +491,18 @@ mod tests {
             ))
         );
         assert!(e.criticality_diagnostics.is_some());
-        assert_eq!(hex::encode(e.build().unwrap().encode().unwrap()), ERROR_INDICATION_FREE5GC);
+        assert_eq!(
+            hex::encode(e.build().unwrap().encode().unwrap()),
+            ERROR_INDICATION_FREE5GC
+        );
     }
 
     #[test]
     fn error_indication_answering_a_faulty_pdu() {
         // An Uplink NAS Transport (PacketRusher, captured-169) without its NAS-PDU.
-        let mut received = pdu("002e4031000004000a000200010055000200010026000b0a7e02a4fdb2190182bd0f0079400f4002f839000008000002f839000001");
+        let mut received = pdu(
+            "002e4031000004000a000200010055000200010026000b0a7e02a4fdb2190182bd0f0079400f4002f839000008000002f839000001",
+        );
         let mut ies = received.0.protocol_ies().unwrap().into_owned();
         ies.0.retain(|ie| ie.id.0 != 38);
         received.0.set_protocol_ies(ies).unwrap();
@@ -557,7 +602,10 @@ mod tests {
             relative_amf_capacity: Some(100),
             plmn_support: Some(vec![PlmnSupport {
                 plmn,
-                slices: vec![SNssai { sst: 1, sd: Some([0, 0, 1]) }],
+                slices: vec![SNssai {
+                    sst: 1,
+                    sd: Some([0, 0, 1]),
+                }],
             }]),
         };
         let p = NgapPdu::decode(&update.build().unwrap().encode().unwrap()).unwrap();

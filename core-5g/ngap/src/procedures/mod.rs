@@ -42,15 +42,13 @@ pub(crate) fn finish<'m, M: Message<'m, Protocol = Ngap>>(message: &M) -> Result
 }
 
 /// An owned string of a generated printable string.
-pub(crate) fn owned(text: &std::borrow::Cow<'_, str>) -> String {
+pub(crate) fn owned(text: &str) -> String {
     text.to_string()
 }
 
 /// The AMF UE NGAP ID of a decoded value (the codec keeps it within 40 bits).
 pub(crate) fn amf_id(value: u64) -> Result<crate::AmfUeNgapId, Error> {
-    crate::AmfUeNgapId::new(value).ok_or(Error::InvalidValue {
-        what: "AMF UE NGAP ID",
-    })
+    crate::AmfUeNgapId::new(value).ok_or(Error::InvalidValue { what: "AMF UE NGAP ID" })
 }
 
 /// The Cause of a decoded value.

@@ -64,14 +64,20 @@ impl InitialUeMessage {
         let mut ies = vec![
             build_ngap_ie!(InitialUEMessage, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
             build_ngap_ie!(InitialUEMessage, NAS_PDU(c::NASPDU::from(self.nas_pdu.clone())))?,
-            build_ngap_ie!(InitialUEMessage, UserLocationInformation(self.user_location.to_codec()?))?,
+            build_ngap_ie!(
+                InitialUEMessage,
+                UserLocationInformation(self.user_location.to_codec()?)
+            )?,
             build_ngap_ie!(InitialUEMessage, RRCEstablishmentCause(self.rrc_establishment_cause))?,
         ];
         if let Some(tmsi) = self.five_g_s_tmsi {
             ies.push(build_ngap_ie!(InitialUEMessage, FiveG_S_TMSI(tmsi.to_codec()?))?);
         }
         if self.ue_context_requested {
-            ies.push(build_ngap_ie!(InitialUEMessage, UEContextRequest(c::UEContextRequest::requested))?);
+            ies.push(build_ngap_ie!(
+                InitialUEMessage,
+                UEContextRequest(c::UEContextRequest::requested)
+            )?);
         }
         finish(&c::InitialUEMessage::new(ProtocolIEContainer(ies)))
     }
@@ -115,10 +121,19 @@ impl UplinkNasTransport {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let ies = vec![
-            build_ngap_ie!(UplinkNASTransport, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(UplinkNASTransport, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                UplinkNASTransport,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                UplinkNASTransport,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
             build_ngap_ie!(UplinkNASTransport, NAS_PDU(c::NASPDU::from(self.nas_pdu.clone())))?,
-            build_ngap_ie!(UplinkNASTransport, UserLocationInformation(self.user_location.to_codec()?))?,
+            build_ngap_ie!(
+                UplinkNASTransport,
+                UserLocationInformation(self.user_location.to_codec()?)
+            )?,
         ];
         finish(&c::UplinkNASTransport::new(ProtocolIEContainer(ies)))
     }
@@ -156,8 +171,14 @@ impl DownlinkNasTransport {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let ies = vec![
-            build_ngap_ie!(DownlinkNASTransport, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(DownlinkNASTransport, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                DownlinkNASTransport,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                DownlinkNASTransport,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
             build_ngap_ie!(DownlinkNASTransport, NAS_PDU(c::NASPDU::from(self.nas_pdu.clone())))?,
         ];
         finish(&c::DownlinkNASTransport::new(ProtocolIEContainer(ies)))

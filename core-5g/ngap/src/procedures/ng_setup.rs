@@ -93,7 +93,6 @@ fn slices_from_codec(list: &c::SliceSupportList) -> Vec<SNssai> {
     list.0.iter().map(|item| SNssai::from_codec(&item.s_nssai)).collect()
 }
 
-
 pub(crate) fn tas_to_codec(tas: &[SupportedTa]) -> c::SupportedTAList {
     c::SupportedTAList(
         tas.iter()
@@ -185,7 +184,10 @@ impl NgSetupRequest {
             )?);
         }
         ies.push(build_ngap_ie!(NGSetupRequest, SupportedTAList(tas))?);
-        ies.push(build_ngap_ie!(NGSetupRequest, DefaultPagingDRX(self.default_paging_drx))?);
+        ies.push(build_ngap_ie!(
+            NGSetupRequest,
+            DefaultPagingDRX(self.default_paging_drx)
+        )?);
         finish(&c::NGSetupRequest::new(ProtocolIEContainer(ies)))
     }
 
@@ -285,10 +287,10 @@ mod tests {
     // dissection): gNB ID 411 on 22 bits, PLMN 001-01, "srsgnb01", TAC 7, SST 1,
     // paging DRX v256.
     static NG_SETUP_REQUEST_SRSRAN: [u8; 55] = [
-        0x00, 0x15, 0x00, 0x33, 0x00, 0x00, 0x04, 0x00, 0x1b, 0x00, 0x08, 0x00, 0x00, 0xf1,
-        0x10, 0x00, 0x00, 0x06, 0x6c, 0x00, 0x52, 0x40, 0x0a, 0x03, 0x80, 0x73, 0x72, 0x73,
-        0x67, 0x6e, 0x62, 0x30, 0x31, 0x00, 0x66, 0x00, 0x0d, 0x00, 0x00, 0x00, 0x00, 0x07,
-        0x00, 0x00, 0xf1, 0x10, 0x00, 0x00, 0x00, 0x08, 0x00, 0x15, 0x40, 0x01, 0x60,
+        0x00, 0x15, 0x00, 0x33, 0x00, 0x00, 0x04, 0x00, 0x1b, 0x00, 0x08, 0x00, 0x00, 0xf1, 0x10, 0x00, 0x00, 0x06,
+        0x6c, 0x00, 0x52, 0x40, 0x0a, 0x03, 0x80, 0x73, 0x72, 0x73, 0x67, 0x6e, 0x62, 0x30, 0x31, 0x00, 0x66, 0x00,
+        0x0d, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0xf1, 0x10, 0x00, 0x00, 0x00, 0x08, 0x00, 0x15, 0x40, 0x01,
+        0x60,
     ];
     // PacketRusher 20250225 as gNB, captured on the wire (oxirush-ngap 0.5.0
     // tests/fixtures/captured.tsv, captured-164).
@@ -388,10 +390,7 @@ mod tests {
         assert_eq!(open5gs.amf_name, "open5gs-amf0");
         // AMF ID 020040: region 2, set 1, pointer 0.
         let guami = open5gs.served_guamis[0].guami;
-        assert_eq!(
-            (guami.amf_region_id, guami.amf_set_id, guami.amf_pointer),
-            (2, 1, 0)
-        );
+        assert_eq!((guami.amf_region_id, guami.amf_set_id, guami.amf_pointer), (2, 1, 0));
         assert_eq!(
             hex::encode(open5gs.build().unwrap().encode().unwrap()),
             NG_SETUP_RESPONSE_OPEN5GS
@@ -424,8 +423,7 @@ mod tests {
     #[test]
     fn broken_input() {
         // The wrong message for the parser.
-        let err = NgSetupResponse::parse(&NgapPdu::decode(&NG_SETUP_REQUEST_SRSRAN).unwrap())
-            .unwrap_err();
+        let err = NgSetupResponse::parse(&NgapPdu::decode(&NG_SETUP_REQUEST_SRSRAN).unwrap()).unwrap_err();
         assert!(matches!(
             err,
             Error::WrongMessage {
@@ -441,10 +439,7 @@ mod tests {
         pdu.0.set_protocol_ies(ies).unwrap();
         let err = NgSetupRequest::parse(&pdu).unwrap_err();
         assert!(matches!(err, Error::MissingMandatoryIe { id: 102, .. }), "{err:?}");
-        assert_eq!(
-            err.cause(),
-            Cause::Protocol(CauseProtocol::AbstractSyntaxErrorReject)
-        );
+        assert_eq!(err.cause(), Cause::Protocol(CauseProtocol::AbstractSyntaxErrorReject));
         assert!(matches!(pdu.check(), Err(Error::MissingMandatoryIe { id: 102, .. })));
         // A PLMN that is not BCD in the Global RAN Node ID is a semantic error.
         let mut bytes = NG_SETUP_REQUEST_SRSRAN;

@@ -155,9 +155,13 @@ impl PduSessionResourceSetupRequestTransfer {
                     f.arp.pre_emption_vulnerability,
                     None,
                 );
-                let characteristics = c::QosCharacteristics::nonDynamic5QI(
-                    c::NonDynamic5QIDescriptor::new(c::FiveQI(u64::from(f.five_qi)), None, None, None, None),
-                );
+                let characteristics = c::QosCharacteristics::nonDynamic5QI(c::NonDynamic5QIDescriptor::new(
+                    c::FiveQI(u64::from(f.five_qi)),
+                    None,
+                    None,
+                    None,
+                    None,
+                ));
                 c::QosFlowSetupRequestItem::new(
                     c::QosFlowIdentifier(u64::from(f.qfi)),
                     c::QosFlowLevelQosParameters::new(characteristics, arp, None, None, None, None),
@@ -267,9 +271,11 @@ impl PduSessionResourceSetupResponseTransfer {
         let info = &t.dl_qos_flow_per_tnl_information;
         let mut qos_flows = Vec::with_capacity(info.associated_qos_flow_list.0.len());
         for item in &info.associated_qos_flow_list.0 {
-            qos_flows.push(u8::try_from(item.qos_flow_identifier.0).map_err(|_| Error::InvalidValue {
-                what: "QoS Flow Identifier",
-            })?);
+            qos_flows.push(
+                u8::try_from(item.qos_flow_identifier.0).map_err(|_| Error::InvalidValue {
+                    what: "QoS Flow Identifier",
+                })?,
+            );
         }
         Ok(Self {
             dl_tunnel: GtpTunnel::from_codec(&info.up_transport_layer_information)?,
@@ -338,8 +344,14 @@ impl PduSessionResourceSetupRequest {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = vec![
-            build_ngap_ie!(PDUSessionResourceSetupRequest, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(PDUSessionResourceSetupRequest, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                PDUSessionResourceSetupRequest,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                PDUSessionResourceSetupRequest,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
         ];
         if let Some(n) = nas(&self.nas_pdu) {
             ies.push(build_ngap_ie!(PDUSessionResourceSetupRequest, NAS_PDU(n))?);
@@ -362,7 +374,10 @@ impl PduSessionResourceSetupRequest {
             PDUSessionResourceSetupListSUReq(c::PDUSessionResourceSetupListSUReq(items))
         )?);
         if let Some(ambr) = self.ue_ambr {
-            ies.push(build_ngap_ie!(PDUSessionResourceSetupRequest, UEAggregateMaximumBitRate(ambr.to_ue_codec()))?);
+            ies.push(build_ngap_ie!(
+                PDUSessionResourceSetupRequest,
+                UEAggregateMaximumBitRate(ambr.to_ue_codec())
+            )?);
         }
         finish(&c::PDUSessionResourceSetupRequest::new(ProtocolIEContainer(ies)))
     }
@@ -413,14 +428,26 @@ impl PduSessionResourceSetupResponse {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = vec![
-            build_ngap_ie!(PDUSessionResourceSetupResponse, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(PDUSessionResourceSetupResponse, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                PDUSessionResourceSetupResponse,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                PDUSessionResourceSetupResponse,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
         ];
         if !self.setup.is_empty() {
             let items = self
                 .setup
                 .iter()
-                .map(|s| c::PDUSessionResourceSetupItemSURes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+                .map(|s| {
+                    c::PDUSessionResourceSetupItemSURes::new(
+                        c::PDUSessionID(s.pdu_session_id),
+                        s.transfer.clone().into(),
+                        None,
+                    )
+                })
                 .collect();
             ies.push(build_ngap_ie!(
                 PDUSessionResourceSetupResponse,
@@ -431,7 +458,13 @@ impl PduSessionResourceSetupResponse {
             let items = self
                 .failed
                 .iter()
-                .map(|s| c::PDUSessionResourceFailedToSetupItemSURes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+                .map(|s| {
+                    c::PDUSessionResourceFailedToSetupItemSURes::new(
+                        c::PDUSessionID(s.pdu_session_id),
+                        s.transfer.clone().into(),
+                        None,
+                    )
+                })
                 .collect();
             ies.push(build_ngap_ie!(
                 PDUSessionResourceSetupResponse,
@@ -482,11 +515,24 @@ impl PduSessionResourceModifyRequest {
         let items = self
             .sessions
             .iter()
-            .map(|s| c::PDUSessionResourceModifyItemModReq::new(c::PDUSessionID(s.pdu_session_id), nas(&s.nas_pdu), s.transfer.clone().into(), None))
+            .map(|s| {
+                c::PDUSessionResourceModifyItemModReq::new(
+                    c::PDUSessionID(s.pdu_session_id),
+                    nas(&s.nas_pdu),
+                    s.transfer.clone().into(),
+                    None,
+                )
+            })
             .collect();
         let ies = vec![
-            build_ngap_ie!(PDUSessionResourceModifyRequest, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(PDUSessionResourceModifyRequest, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                PDUSessionResourceModifyRequest,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                PDUSessionResourceModifyRequest,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
             build_ngap_ie!(
                 PDUSessionResourceModifyRequest,
                 PDUSessionResourceModifyListModReq(c::PDUSessionResourceModifyListModReq(items))
@@ -532,14 +578,26 @@ impl PduSessionResourceModifyResponse {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = vec![
-            build_ngap_ie!(PDUSessionResourceModifyResponse, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(PDUSessionResourceModifyResponse, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                PDUSessionResourceModifyResponse,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                PDUSessionResourceModifyResponse,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
         ];
         if !self.modified.is_empty() {
             let items = self
                 .modified
                 .iter()
-                .map(|s| c::PDUSessionResourceModifyItemModRes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+                .map(|s| {
+                    c::PDUSessionResourceModifyItemModRes::new(
+                        c::PDUSessionID(s.pdu_session_id),
+                        s.transfer.clone().into(),
+                        None,
+                    )
+                })
                 .collect();
             ies.push(build_ngap_ie!(
                 PDUSessionResourceModifyResponse,
@@ -550,7 +608,13 @@ impl PduSessionResourceModifyResponse {
             let items = self
                 .failed
                 .iter()
-                .map(|s| c::PDUSessionResourceFailedToModifyItemModRes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+                .map(|s| {
+                    c::PDUSessionResourceFailedToModifyItemModRes::new(
+                        c::PDUSessionID(s.pdu_session_id),
+                        s.transfer.clone().into(),
+                        None,
+                    )
+                })
                 .collect();
             ies.push(build_ngap_ie!(
                 PDUSessionResourceModifyResponse,
@@ -601,8 +665,14 @@ impl PduSessionResourceReleaseCommand {
     /// The PDU of this message.
     pub fn build(&self) -> Result<NgapPdu, Error> {
         let mut ies = vec![
-            build_ngap_ie!(PDUSessionResourceReleaseCommand, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(PDUSessionResourceReleaseCommand, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                PDUSessionResourceReleaseCommand,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                PDUSessionResourceReleaseCommand,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
         ];
         if let Some(n) = nas(&self.nas_pdu) {
             ies.push(build_ngap_ie!(PDUSessionResourceReleaseCommand, NAS_PDU(n))?);
@@ -610,7 +680,13 @@ impl PduSessionResourceReleaseCommand {
         let items = self
             .sessions
             .iter()
-            .map(|s| c::PDUSessionResourceToReleaseItemRelCmd::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+            .map(|s| {
+                c::PDUSessionResourceToReleaseItemRelCmd::new(
+                    c::PDUSessionID(s.pdu_session_id),
+                    s.transfer.clone().into(),
+                    None,
+                )
+            })
             .collect();
         ies.push(build_ngap_ie!(
             PDUSessionResourceReleaseCommand,
@@ -657,11 +733,23 @@ impl PduSessionResourceReleaseResponse {
         let items = self
             .released
             .iter()
-            .map(|s| c::PDUSessionResourceReleasedItemRelRes::new(c::PDUSessionID(s.pdu_session_id), s.transfer.clone().into(), None))
+            .map(|s| {
+                c::PDUSessionResourceReleasedItemRelRes::new(
+                    c::PDUSessionID(s.pdu_session_id),
+                    s.transfer.clone().into(),
+                    None,
+                )
+            })
             .collect();
         let ies = vec![
-            build_ngap_ie!(PDUSessionResourceReleaseResponse, AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value())))?,
-            build_ngap_ie!(PDUSessionResourceReleaseResponse, RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0)))?,
+            build_ngap_ie!(
+                PDUSessionResourceReleaseResponse,
+                AMF_UE_NGAP_ID(c::AMFUENGAPID(self.amf_ue_ngap_id.value()))
+            )?,
+            build_ngap_ie!(
+                PDUSessionResourceReleaseResponse,
+                RAN_UE_NGAP_ID(c::RANUENGAPID(self.ran_ue_ngap_id.0))
+            )?,
             build_ngap_ie!(
                 PDUSessionResourceReleaseResponse,
                 PDUSessionResourceReleasedListRelRes(c::PDUSessionResourceReleasedListRelRes(items))
@@ -709,7 +797,8 @@ mod tests {
         0x00, 0x03, 0xe0, 0x7f, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
     ];
     // captured-8, free5GC: Release Command, AMF 1 / RAN 0, a NAS PDU, session 7.
-    static RELEASE_COMMAND: &str = "001c0031000004000a0002000100550002000000264015147e02c64dc73b0679eb02ba0ec4b61dd572afa31d004f00050000070110";
+    static RELEASE_COMMAND: &str =
+        "001c0031000004000a0002000100550002000000264015147e02c64dc73b0679eb02ba0ec4b61dd572afa31d004f00050000070110";
     // captured-174, PacketRusher: Release Response, AMF 1 / RAN 1, session 1.
     static RELEASE_RESPONSE: &str = "201c0018000003000a40020001005540020001004640050000010100";
 
@@ -730,7 +819,13 @@ mod tests {
             })
         );
         let session = &req.sessions[0];
-        assert_eq!(session.s_nssai, SNssai { sst: 1, sd: Some([1, 2, 3]) });
+        assert_eq!(
+            session.s_nssai,
+            SNssai {
+                sst: 1,
+                sd: Some([1, 2, 3])
+            }
+        );
         assert_eq!(session.nas_pdu.as_ref().map(Vec::len), Some(0x52));
         let transfer = PduSessionResourceSetupRequestTransfer::decode(&session.transfer).unwrap();
         assert_eq!(
@@ -827,12 +922,15 @@ mod tests {
     #[test]
     fn broken_transfers() {
         // Truncated transfer octets: a transfer syntax error.
-        let err = PduSessionResourceSetupResponseTransfer::decode(&SETUP_RESPONSE_TRANSFER[..6])
-            .unwrap_err();
+        let err = PduSessionResourceSetupResponseTransfer::decode(&SETUP_RESPONSE_TRANSFER[..6]).unwrap_err();
         assert_eq!(err.cause(), Cause::Protocol(CauseProtocol::TransferSyntaxError));
         // A Setup Request Transfer without its UL NG-U tunnel (IE 139, reject).
         let t = c::PDUSessionResourceSetupRequestTransfer::new(ProtocolIEContainer(vec![
-            build_ngap_ie!(PDUSessionResourceSetupRequestTransfer, PDUSessionType(PDUSessionType::ipv4)).unwrap(),
+            build_ngap_ie!(
+                PDUSessionResourceSetupRequestTransfer,
+                PDUSessionType(PDUSessionType::ipv4)
+            )
+            .unwrap(),
         ]));
         let octets = encode_open_type(&t).unwrap();
         let err = PduSessionResourceSetupRequestTransfer::decode(&octets).unwrap_err();
