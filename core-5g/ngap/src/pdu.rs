@@ -230,6 +230,21 @@ mod tests {
     }
 
     #[test]
+    fn procedure_codes() {
+        for code in 0..=255u8 {
+            let procedure = ProcedureCode::from_code(code);
+            assert_eq!(procedure.code(), code);
+            // TS 38.413 V19.4.0 defines codes 0..=86.
+            assert_eq!(matches!(procedure, ProcedureCode::Unknown(_)), code > 86, "{code}");
+        }
+        assert_eq!(ProcedureCode::from_code(21).to_string(), "NG Setup");
+        assert_eq!(ProcedureCode::from_code(41).to_string(), "UE Context Release");
+        assert_eq!(ProcedureCode::from_code(29).to_string(), "PDU Session Resource Setup");
+        assert_eq!(ProcedureCode::from_code(45).to_string(), "UE TNLA Binding Release");
+        assert_eq!(ProcedureCode::Unknown(99).to_string(), "Unknown procedure (99)");
+    }
+
+    #[test]
     fn ue_ngap_ids_choice_of_release_command() {
         let pdu = NgapPdu::decode(&bytes(RELEASE_COMMAND_PAIR)).unwrap();
         assert_eq!(pdu.message_name(), "UEContextReleaseCommand");
