@@ -60,8 +60,9 @@ pub struct Config {
     pub max_init_retransmits: u32,
     /// Association.Max.Retrans: consecutive timeouts before the association is down.
     pub association_max_retrans: u32,
-    /// Path.Max.Retrans: with one path, the path and the association fail together;
-    /// the lower of the two limits applies.
+    /// Path.Max.Retrans: the path is reported inactive past this many
+    /// consecutive timeouts. With one path (SCTP over UDP to one address) the
+    /// association stays until `association_max_retrans` (§8.2, §8.1).
     pub path_max_retrans: u32,
     /// HB.interval; `None` disables heartbeats.
     pub heartbeat_interval: Option<Duration>,
@@ -97,10 +98,6 @@ impl Default for Config {
 }
 
 impl Config {
-    fn max_retrans(&self) -> u32 {
-        self.association_max_retrans.min(self.path_max_retrans.max(1))
-    }
-
     /// Largest user data in one DATA chunk so a packet stays within
     /// `max_packet_size` (common header and DATA header subtracted).
     fn max_fragment(&self) -> usize {
@@ -606,7 +603,13 @@ impl Association {
 
     fn count_error(&mut self) -> bool {
         self.error_count += 1;
-        if self.error_count > self.config.max_retrans() {
+        if self.error_count == self.config.path_max_retrans + 1 {
+            tracing::info!(
+                errors = self.error_count,
+                "SCTP path inactive (Path.Max.Retrans exceeded)"
+            );
+        }
+        if self.error_count > self.config.association_max_retrans {
             self.close(DownReason::RetransmitLimit);
             return false;
         }
