@@ -150,10 +150,7 @@ impl RawIe {
 // ---------------------------------------------------------------------------
 // Readers for each format, used by the message macro.
 
-pub(crate) fn mand_v<T: IeValue + FixedLen>(
-    r: &mut Reader<'_>,
-    name: &'static str,
-) -> Result<T, Error> {
+pub(crate) fn mand_v<T: IeValue + FixedLen>(r: &mut Reader<'_>, name: &'static str) -> Result<T, Error> {
     if r.is_empty() {
         return Err(Error::MissingMandatoryIe(name));
     }
@@ -251,11 +248,7 @@ pub(crate) fn put_lve<T: IeValue>(out: &mut Vec<u8>, v: &T) {
 /// Does an octet start the optional IE declared with `iei` in format `fmt`?
 /// Type 1 IEs match on the high nibble only.
 pub(crate) fn iei_matches(octet: u8, iei: u8, half: bool) -> bool {
-    if half {
-        octet & 0xF0 == iei & 0xF0
-    } else {
-        octet == iei
-    }
+    if half { octet & 0xF0 == iei & 0xF0 } else { octet == iei }
 }
 
 /// Code points: an enum with one variant per value TS 24.501 names and

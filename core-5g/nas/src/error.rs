@@ -58,9 +58,7 @@ impl Error {
             Error::UnknownMessageType(_) => MmCause::MessageTypeNonExistentOrNotImplemented,
             Error::ConditionalIe(_) => MmCause::ConditionalIeError,
             Error::SemanticallyIncorrect(_) => MmCause::SemanticallyIncorrectMessage,
-            Error::UnknownEpd(_) | Error::BadSecurityHeaderType(_) => {
-                MmCause::ProtocolErrorUnspecified
-            }
+            Error::UnknownEpd(_) | Error::BadSecurityHeaderType(_) => MmCause::ProtocolErrorUnspecified,
         }
     }
 
@@ -75,9 +73,7 @@ impl Error {
             Error::UnknownMessageType(_) => SmCause::MessageTypeNonExistentOrNotImplemented,
             Error::ConditionalIe(_) => SmCause::ConditionalIeError,
             Error::SemanticallyIncorrect(_) => SmCause::SemanticallyIncorrectMessage,
-            Error::UnknownEpd(_) | Error::BadSecurityHeaderType(_) => {
-                SmCause::ProtocolErrorUnspecified
-            }
+            Error::UnknownEpd(_) | Error::BadSecurityHeaderType(_) => SmCause::ProtocolErrorUnspecified,
         }
     }
 }

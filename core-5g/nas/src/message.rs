@@ -202,12 +202,8 @@ impl Message {
     /// carrying a 5GSM message, that message's name too.
     pub fn summary(&self) -> String {
         let inner = match self {
-            Message::UlNasTransport(m) => {
-                Some((m.payload_container_type, &m.payload_container.0))
-            }
-            Message::DlNasTransport(m) => {
-                Some((m.payload_container_type, &m.payload_container.0))
-            }
+            Message::UlNasTransport(m) => Some((m.payload_container_type, &m.payload_container.0)),
+            Message::DlNasTransport(m) => Some((m.payload_container_type, &m.payload_container.0)),
             _ => None,
         };
         match inner {

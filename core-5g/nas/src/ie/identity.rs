@@ -325,8 +325,7 @@ impl MobileIdentity {
                         let ps = *rest.get(5)?;
                         let protection_scheme = ProtectionScheme::from(ps & 0x0F);
                         let home_network_public_key_id = *rest.get(6)?;
-                        let scheme_output =
-                            SchemeOutput::decode(protection_scheme, rest.get(7..)?);
+                        let scheme_output = SchemeOutput::decode(protection_scheme, rest.get(7..)?);
                         MobileIdentity::Suci(Suci::Imsi(SuciImsi {
                             plmn,
                             routing_indicator,
@@ -456,11 +455,7 @@ impl IeValue for MobileIdentity {
                 out.extend_from_slice(&g.tmsi.to_be_bytes());
             }
             MobileIdentity::Imei(d) | MobileIdentity::Imeisv(d) => {
-                let ty = if matches!(self, MobileIdentity::Imei(_)) {
-                    3
-                } else {
-                    5
-                };
+                let ty = if matches!(self, MobileIdentity::Imei(_)) { 3 } else { 5 };
                 let first = d.bytes().next().map(|c| c.wrapping_sub(b'0') & 0x0F);
                 let odd = if d.len() % 2 == 1 { 0x08 } else { 0 };
                 out.push((first.unwrap_or(0) << 4) | odd | ty);

@@ -1,8 +1,6 @@
 //! 5GMM information elements (TS 24.501 §9.11.3) and the common ones of §9.11.2.
 
-use crate::codec::{
-    FixedLen, HalfOctet, IeValue, fixed_octets, half_octet_enum, nibble_ie, opaque_ie,
-};
+use crate::codec::{FixedLen, HalfOctet, IeValue, fixed_octets, half_octet_enum, nibble_ie, opaque_ie};
 use crate::error::Error;
 use crate::ie::identity::Plmn;
 
@@ -62,10 +60,7 @@ pub struct NasKeySetIdentifier {
 
 impl NasKeySetIdentifier {
     /// "No key is available" (native, KSI 7).
-    pub const NO_KEY: NasKeySetIdentifier = NasKeySetIdentifier {
-        mapped: false,
-        ksi: 7,
-    };
+    pub const NO_KEY: NasKeySetIdentifier = NasKeySetIdentifier { mapped: false, ksi: 7 };
 }
 
 impl HalfOctet for NasKeySetIdentifier {
@@ -231,7 +226,7 @@ nibble_ie! {
 impl Flags4 {
     /// Bit `n` (1..=4) of the half octet.
     pub fn bit(&self, n: u8) -> bool {
-        n >= 1 && n <= 4 && self.0 & (1 << (n - 1)) != 0
+        (1..=4).contains(&n) && self.0 & (1 << (n - 1)) != 0
     }
 }
 
@@ -560,10 +555,7 @@ pub struct PsiBitmap {
 impl PsiBitmap {
     /// From a list of PSIs.
     pub fn from_psis(psis: &[u8]) -> Self {
-        let bits = psis
-            .iter()
-            .filter(|&&p| p < 16)
-            .fold(0u16, |b, &p| b | (1 << p));
+        let bits = psis.iter().filter(|&&p| p < 16).fold(0u16, |b, &p| b | (1 << p));
         PsiBitmap {
             bits,
             spare: Vec::new(),
@@ -604,7 +596,7 @@ pub struct ReactivationErrorCauses(pub Vec<(u8, crate::MmCause)>);
 
 impl IeValue for ReactivationErrorCauses {
     fn decode(value: &[u8]) -> Result<Self, Error> {
-        if value.len() % 2 != 0 {
+        if !value.len().is_multiple_of(2) {
             return Err(Error::BadLength {
                 ie: "PDU session reactivation result error cause",
             });
@@ -689,14 +681,11 @@ pub struct PlmnList(pub Vec<Plmn>);
 
 impl IeValue for PlmnList {
     fn decode(value: &[u8]) -> Result<Self, Error> {
-        if value.len() % 3 != 0 {
+        if !value.len().is_multiple_of(3) {
             return Err(Error::BadLength { ie: "PLMN list" });
         }
         Ok(PlmnList(
-            value
-                .chunks_exact(3)
-                .map(|c| Plmn([c[0], c[1], c[2]]))
-                .collect(),
+            value.chunks_exact(3).map(|c| Plmn([c[0], c[1], c[2]])).collect(),
         ))
     }
     fn encode(&self, out: &mut Vec<u8>) {

@@ -122,9 +122,7 @@ pub struct RejectedNssai(pub Vec<RejectedSNssai>);
 
 impl IeValue for RejectedNssai {
     fn decode(v: &[u8]) -> Result<Self, Error> {
-        let bad = Error::BadLength {
-            ie: "Rejected NSSAI",
-        };
+        let bad = Error::BadLength { ie: "Rejected NSSAI" };
         let mut out = Vec::new();
         let mut rest = v;
         while let [h, tail @ ..] = rest {
@@ -197,8 +195,7 @@ impl IeValue for TaiList {
             let n = usize::from(h & 0x1F) + 1;
             let (partial, used) = match (h >> 5) & 0x03 {
                 0 => {
-                    let plmn = Plmn(<[u8; 3]>::try_from(tail.get(..3).ok_or(bad.clone())?)
-                        .map_err(|_| bad.clone())?);
+                    let plmn = Plmn(<[u8; 3]>::try_from(tail.get(..3).ok_or(bad.clone())?).map_err(|_| bad.clone())?);
                     let body = tail.get(3..3 + 3 * n).ok_or(bad.clone())?;
                     let tacs = body.chunks_exact(3).map(u24).collect();
                     (PartialTaiList::NonConsecutive { plmn, tacs }, 3 + 3 * n)
@@ -216,10 +213,7 @@ impl IeValue for TaiList {
                 }
                 2 => {
                     let body = tail.get(..6 * n).ok_or(bad.clone())?;
-                    let tais = body
-                        .chunks_exact(6)
-                        .map(Tai::decode)
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let tais = body.chunks_exact(6).map(Tai::decode).collect::<Result<Vec<_>, _>>()?;
                     (PartialTaiList::Multiple(tais), 6 * n)
                 }
                 _ => return Err(bad),
@@ -240,11 +234,7 @@ impl IeValue for TaiList {
                         out.extend_from_slice(&t.to_be_bytes()[1..]);
                     }
                 }
-                PartialTaiList::Consecutive {
-                    plmn,
-                    first_tac,
-                    count,
-                } => {
+                PartialTaiList::Consecutive { plmn, first_tac, count } => {
                     out.push(0x20 | (count.clamp(&1, &32) - 1));
                     out.extend_from_slice(&plmn.0);
                     out.extend_from_slice(&first_tac.to_be_bytes()[1..]);
@@ -287,9 +277,7 @@ mod tests {
         // type 01: PLMN 001-01, 4 TACs from 0x10
         let t01 = [0x23, 0x00, 0xF1, 0x10, 0, 0, 0x10];
         // type 10: two TAIs
-        let t10 = [
-            0x41, 0x00, 0xF1, 0x10, 0, 0, 1, 0x13, 0x00, 0x14, 0, 0, 7,
-        ];
+        let t10 = [0x41, 0x00, 0xF1, 0x10, 0, 0, 1, 0x13, 0x00, 0x14, 0, 0, 7];
         let all: Vec<u8> = [&t00[..], &t01, &t10].concat();
         let l = TaiList::decode(&all).unwrap();
         assert_eq!(l.0.len(), 3);
@@ -300,7 +288,14 @@ mod tests {
                 tacs: vec![1, 2]
             }
         );
-        assert!(matches!(l.0[1], PartialTaiList::Consecutive { count: 4, first_tac: 0x10, .. }));
+        assert!(matches!(
+            l.0[1],
+            PartialTaiList::Consecutive {
+                count: 4,
+                first_tac: 0x10,
+                ..
+            }
+        ));
         assert!(matches!(&l.0[2], PartialTaiList::Multiple(v) if v[1].tac == 7));
         assert_eq!(l.to_bytes(), all);
         assert!(TaiList::decode(&t00[..8]).is_err());

@@ -192,16 +192,12 @@ impl IeValue for PduAddress {
         let (value, used) = match h & 0x07 {
             1 => (
                 PduAddressValue::Ipv4(Ipv4Addr::from(
-                    <[u8; 4]>::try_from(rest.get(..4).ok_or(bad.clone())?)
-                        .map_err(|_| bad.clone())?,
+                    <[u8; 4]>::try_from(rest.get(..4).ok_or(bad.clone())?).map_err(|_| bad.clone())?,
                 )),
                 4,
             ),
             2 => (
-                PduAddressValue::Ipv6(
-                    <[u8; 8]>::try_from(rest.get(..8).ok_or(bad.clone())?)
-                        .map_err(|_| bad.clone())?,
-                ),
+                PduAddressValue::Ipv6(<[u8; 8]>::try_from(rest.get(..8).ok_or(bad.clone())?).map_err(|_| bad.clone())?),
                 8,
             ),
             3 => {
@@ -234,11 +230,7 @@ impl IeValue for PduAddress {
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
-        let si6lla = if self.smf_ipv6_link_local.is_some() {
-            0x08
-        } else {
-            0
-        };
+        let si6lla = if self.smf_ipv6_link_local.is_some() { 0x08 } else { 0 };
         match &self.value {
             PduAddressValue::Ipv4(a) => {
                 out.push(si6lla | 1);
@@ -284,10 +276,7 @@ impl BitRate {
     fn read(b: &[u8]) -> BitRate {
         BitRate {
             unit: b.first().copied().unwrap_or(0),
-            value: u16::from_be_bytes([
-                b.get(1).copied().unwrap_or(0),
-                b.get(2).copied().unwrap_or(0),
-            ]),
+            value: u16::from_be_bytes([b.get(1).copied().unwrap_or(0), b.get(2).copied().unwrap_or(0)]),
         }
     }
 
@@ -408,9 +397,7 @@ fn parse_components(mut b: &[u8]) -> Result<Vec<FilterComponent>, Error> {
             0x41 => FilterComponent::LocalPortRange(u16at(0), u16at(2)),
             0x50 => FilterComponent::RemotePort(u16at(0)),
             0x51 => FilterComponent::RemotePortRange(u16at(0), u16at(2)),
-            0x60 => FilterComponent::SecurityParameterIndex(u32::from_be_bytes([
-                v[0], v[1], v[2], v[3],
-            ])),
+            0x60 => FilterComponent::SecurityParameterIndex(u32::from_be_bytes([v[0], v[1], v[2], v[3]])),
             0x70 => FilterComponent::TypeOfService(v[0], v[1]),
             0x80 => FilterComponent::FlowLabel(u32::from_be_bytes([0, v[0], v[1], v[2]])),
             k => FilterComponent::Other {
@@ -582,11 +569,7 @@ impl QosRule {
             PacketFilterList::Ids(i) => i.len(),
             PacketFilterList::Filters(f) => f.len(),
         };
-        out.push(
-            ((self.operation & 0x07) << 5)
-                | (u8::from(self.default_rule) << 4)
-                | (n.min(15) as u8),
-        );
+        out.push(((self.operation & 0x07) << 5) | (u8::from(self.default_rule) << 4) | (n.min(15) as u8));
         match &self.filters {
             PacketFilterList::Ids(ids) => {
                 out.extend(ids.iter().take(15).map(|i| i & 0x0F));
@@ -786,7 +769,10 @@ mod tests {
         let v4 = PduAddress::decode(&[0x01, 10, 45, 0, 2]).unwrap();
         assert_eq!(v4.value, PduAddressValue::Ipv4(Ipv4Addr::new(10, 45, 0, 2)));
         let v6 = [0x02, 0, 0, 0, 0, 0, 0, 0, 1];
-        assert!(matches!(PduAddress::decode(&v6).unwrap().value, PduAddressValue::Ipv6(_)));
+        assert!(matches!(
+            PduAddress::decode(&v6).unwrap().value,
+            PduAddressValue::Ipv6(_)
+        ));
         let v46 = [0x03, 0, 0, 0, 0, 0, 0, 0, 1, 10, 0, 0, 1];
         let a = PduAddress::decode(&v46).unwrap();
         assert_eq!(a.to_bytes(), v46);
