@@ -444,6 +444,11 @@ macro_rules! nas_message {
         }
 
         impl $name {
+            /// The message with its mandatory IEs and no optional IE.
+            pub fn new(header: $header $(, $mfield: $mty)*) -> Self {
+                $name { header, $( $mfield, )* $( $ofield: None, )* unknown_ies: Vec::new() }
+            }
+
             #[allow(unused_mut, unused_variables)]
             pub(crate) fn decode_body(
                 header: $header,

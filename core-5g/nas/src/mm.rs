@@ -1049,6 +1049,33 @@ mod tests {
     }
 
     #[test]
+    fn encode_registration_request_to_known_bytes() {
+        let suci = MobileIdentity::Suci(Suci::Imsi(SuciImsi {
+            plmn: Plmn::new("208", "93"),
+            routing_indicator: "1234".into(),
+            protection_scheme: ProtectionScheme::Null,
+            home_network_public_key_id: 0,
+            scheme_output: SchemeOutput::Msin("0123456789".into()),
+        }));
+        let mut m = RegistrationRequest::new(
+            MmHeader::default(),
+            RegistrationType {
+                follow_on_request: true,
+                value: RegistrationTypeValue::Initial,
+            },
+            NasKeySetIdentifier::NO_KEY,
+            suci,
+        );
+        m.mm_capability = Some(RawValue(vec![0x20]));
+        m.ue_security_capability = Some(UeSecurityCapability {
+            nr_ea: 0x80,
+            nr_ia: 0xa0,
+            rest: vec![0, 0],
+        });
+        assert_eq!(NasPdu::from(Message::from(m)).encode(), REG_REQ_SIM);
+    }
+
+    #[test]
     fn encode_small_messages_to_spec_bytes() {
         // TS 24.501 §8.2.21: identity request for SUCI = 7E 00 5B 01
         let m = Message::from(IdentityRequest {

@@ -33,7 +33,7 @@ nas_message! {
         /// SM PDU DN request container.
         0x39 sm_pdu_dn_request_container: RawValue = TLV,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// IP header compression configuration.
         0x66 ip_header_compression_configuration: RawValue = TLV,
         /// DS-TT Ethernet port MAC address.
@@ -87,7 +87,7 @@ nas_message! {
         /// Authorized QoS flow descriptions.
         0x79 authorized_qos_flow_descriptions: QosFlowDescriptions = TLVE,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// DNN.
         0x25 dnn: Dnn = TLV,
         /// 5GSM network feature support.
@@ -125,7 +125,7 @@ nas_message! {
         /// 5GSM congestion re-attempt indicator.
         0x61 congestion_re_attempt_indicator: RawValue = TLV,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// Re-attempt indicator.
         0x1D re_attempt_indicator: RawValue = TLV,
         /// Service-level-AA container.
@@ -141,7 +141,7 @@ nas_message! {
     }
     optional {
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -153,7 +153,7 @@ nas_message! {
     }
     optional {
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -164,7 +164,7 @@ nas_message! {
         /// EAP message.
         0x78 eap_message: EapMessage = TLVE,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -189,7 +189,7 @@ nas_message! {
         /// Mapped EPS bearer contexts.
         0x75 mapped_eps_bearer_contexts: RawValue = TLVE,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// Port management information container.
         0x74 port_management_information_container: RawValue = TLVE,
         /// IP header compression configuration.
@@ -215,7 +215,7 @@ nas_message! {
         /// 5GSM congestion re-attempt indicator.
         0x61 congestion_re_attempt_indicator: RawValue = TLV,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// Re-attempt indicator.
         0x1D re_attempt_indicator: RawValue = TLV,
     }
@@ -240,7 +240,7 @@ nas_message! {
         /// Authorized QoS flow descriptions.
         0x79 authorized_qos_flow_descriptions: QosFlowDescriptions = TLVE,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// ATSSS container.
         0x77 atsss_container: RawValue = TLVE,
         /// IP header compression configuration.
@@ -263,7 +263,7 @@ nas_message! {
     pub struct PduSessionModificationComplete: SmHeader {}
     optional {
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// Port management information container.
         0x74 port_management_information_container: RawValue = TLVE,
     }
@@ -277,7 +277,7 @@ nas_message! {
     }
     optional {
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -288,7 +288,7 @@ nas_message! {
         /// 5GSM cause.
         0x59 cause: crate::SmCause = TV,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -300,7 +300,7 @@ nas_message! {
     }
     optional {
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -318,7 +318,7 @@ nas_message! {
         /// 5GSM congestion re-attempt indicator.
         0x61 congestion_re_attempt_indicator: RawValue = TLV,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
         /// Access type.
         0xD0 access_type: AccessType = TV1,
         /// Service-level-AA container.
@@ -333,7 +333,7 @@ nas_message! {
         /// 5GSM cause.
         0x59 cause: crate::SmCause = TV,
         /// Extended protocol configuration options.
-        0x7B extended_pco: RawValue = TLVE,
+        0x7B extended_pco: ExtendedPco = TLVE,
     }
 }
 
@@ -433,7 +433,7 @@ mod tests {
         assert_eq!(u.pdu_session_type, Some(PduSessionType::Ipv4));
         assert_eq!(u.ssc_mode, Some(SscMode::Mode1));
         assert_eq!(u.sm_capability, Some(RawValue(vec![0])));
-        assert_eq!(u.extended_pco.unwrap().0[0], 0x80);
+        assert_eq!(u.extended_pco.unwrap().items.len(), 2);
     }
 
     #[test]
@@ -475,7 +475,9 @@ mod tests {
         assert_eq!((d.qfi, d.operation, d.e_bit), (1, 1, true));
         assert_eq!(d.parameters, vec![QosFlowParameter::FiveQi(9)]);
         assert_eq!(m.dnn.unwrap().name(), "internet");
-        assert_eq!(m.extended_pco.unwrap().0.len(), 13);
+        let pco = m.extended_pco.unwrap();
+        assert_eq!(pco.item(0x000d).unwrap().contents, [8, 8, 8, 8]);
+        assert_eq!(pco.item(0x0010).unwrap().contents, [0x05, 0xdc]);
     }
 
     #[test]

@@ -741,6 +741,68 @@ fn br(b: &BitRate) -> Vec<u8> {
     v
 }
 
+// ---------------------------------------------------------------- (extended) PCO
+
+/// One protocol or container of a PCO (TS 24.008 §10.5.6.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PcoItem {
+    /// Protocol or container identifier (e.g. 0x000D DNS server IPv4 address
+    /// request, 0x0010 IPv4 link MTU request, 0x000A IP address allocation via NAS).
+    pub id: u16,
+    /// The contents.
+    pub contents: Vec<u8>,
+}
+
+/// Extended protocol configuration options (TS 24.501 §9.11.4.6, contents as
+/// TS 24.008 §10.5.6.3): one octet of extension bit and configuration protocol,
+/// then protocol / container items with a one-octet length.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExtendedPco {
+    /// Octet 4: extension bit (8), spare (5–7), configuration protocol (1–3).
+    pub header: u8,
+    /// The items, in order.
+    pub items: Vec<PcoItem>,
+}
+
+impl ExtendedPco {
+    /// The first item with identifier `id`.
+    pub fn item(&self, id: u16) -> Option<&PcoItem> {
+        self.items.iter().find(|i| i.id == id)
+    }
+}
+
+impl IeValue for ExtendedPco {
+    fn decode(v: &[u8]) -> Result<Self, Error> {
+        let bad = Error::InvalidValue {
+            ie: "Extended protocol configuration options",
+        };
+        let (&header, mut rest) = v.split_first().ok_or(bad.clone())?;
+        let mut items = Vec::new();
+        while !rest.is_empty() {
+            let [a, b, n, tail @ ..] = rest else {
+                return Err(bad);
+            };
+            let n = usize::from(*n);
+            let contents = tail.get(..n).ok_or(bad.clone())?;
+            items.push(PcoItem {
+                id: u16::from_be_bytes([*a, *b]),
+                contents: contents.to_vec(),
+            });
+            rest = &tail[n..];
+        }
+        Ok(ExtendedPco { header, items })
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.header);
+        for i in &self.items {
+            out.extend_from_slice(&i.id.to_be_bytes());
+            let n = i.contents.len().min(255);
+            out.push(n as u8);
+            out.extend_from_slice(&i.contents[..n]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -762,6 +824,17 @@ mod tests {
         assert_eq!(a.downlink.bps(), Some(100_000_000));
         assert_eq!(a.uplink.bps(), Some(128_000));
         assert!(SessionAmbr::decode(&[0x06, 0x00]).is_err());
+    }
+
+    #[test]
+    fn extended_pco_items() {
+        // UERANSIM's request: protocol 0 with ext bit, IP address allocation via
+        // NAS (000A) and DNS server IPv4 address request (000D), both empty
+        let p = ExtendedPco::decode(&[0x80, 0x00, 0x0a, 0x00, 0x00, 0x0d, 0x00]).unwrap();
+        assert_eq!(p.header, 0x80);
+        assert!(p.item(0x000d).is_some_and(|i| i.contents.is_empty()));
+        assert_eq!(p.to_bytes(), [0x80, 0x00, 0x0a, 0x00, 0x00, 0x0d, 0x00]);
+        assert!(ExtendedPco::decode(&[0x80, 0x00, 0x0d, 0x04, 8]).is_err());
     }
 
     #[test]
