@@ -832,6 +832,10 @@ impl Association {
             rx.mark_received(d.tsn);
             return true;
         }
+        if d.immediate {
+            // RFC 7053: the sender asks for a SACK without delay.
+            self.sack_now = true;
+        }
         match rx.receive(d) {
             Received::New => {}
             Received::Duplicate => {

@@ -915,3 +915,45 @@ fn random_datagrams_never_panic() {
         while p.server().poll_event().is_some() {}
     }
 }
+
+#[test]
+fn immediate_bit_and_second_packet_trigger_a_sack() {
+    let mut p = Pair::new(32, Net::default());
+    p.connected();
+    let tag = p.server().local_tag();
+    let tsn = p.client.local_initial_tsn;
+    let data = |tsn: u32, immediate: bool| {
+        let chunk = Chunk::Data(DataChunk {
+            unordered: false,
+            beginning: true,
+            ending: true,
+            immediate,
+            tsn,
+            stream_id: 0,
+            ssn: 0,
+            ppid: 60,
+            payload: b"x",
+        });
+        PacketBuilder::new(38412, 38412, tag).chunk(&chunk).finish()
+    };
+    let now = p.now;
+    let server = p.server.as_mut().unwrap();
+    // I bit (RFC 7053) on the very first packet: SACK at once.
+    server.handle(now, &data(tsn, true));
+    let out = server.poll_transmit(now).expect("immediate SACK");
+    let Some(Ok(Chunk::Sack(sack))) = Packet::parse(&out).unwrap().chunks().next() else {
+        panic!("SACK expected");
+    };
+    assert_eq!(sack.cumulative_tsn_ack, tsn);
+    // Next packet without the I bit: the SACK waits for the 200 ms timer…
+    server.handle(now, &data(tsn.wrapping_add(1), false));
+    assert!(server.poll_transmit(now).is_none());
+    assert_eq!(server.poll_timeout(), Some(now + Duration::from_millis(200)));
+    // …or for the second packet (§6.2).
+    server.handle(now, &data(tsn.wrapping_add(2), false));
+    let out = server.poll_transmit(now).expect("SACK on 2nd packet");
+    let Some(Ok(Chunk::Sack(sack))) = Packet::parse(&out).unwrap().chunks().next() else {
+        panic!("SACK expected");
+    };
+    assert_eq!(sack.cumulative_tsn_ack, tsn.wrapping_add(2));
+}
