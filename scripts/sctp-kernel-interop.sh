@@ -155,7 +155,7 @@ case "$ONLY" in *b*)
         pair b-kernel-server-udp-client kernel-server 127.0.0.20:38412 --streams 4 --count 20 --large 65536 \
             -- udp-client 127.0.0.20:9899 --local 127.0.0.21:9900 --streams 4 --count 20 --large 65536
         pair b-udp-server-kernel-client udp-server 127.0.0.30:9900 --streams 4 --count 20 --large 65536 \
-            -- kernel-client 127.0.0.30:9900 --encap-port 9900 --streams 4 --count 20 --large 65536
+            -- kernel-client 127.0.0.30:38412 --encap-port 9900 --streams 4 --count 20 --large 65536
     fi
 ;; esac
 exit 0

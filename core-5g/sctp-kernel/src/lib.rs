@@ -47,6 +47,13 @@ const LISTEN_BACKLOG: i32 = 128;
 /// Bytes read per `recvmsg`; larger messages come in pieces and are reassembled.
 const RECV_CHUNK: usize = 64 * 1024;
 
+thread_local! {
+    /// The `recvmsg` buffer, one per thread rather than per association: reads are
+    /// synchronous (never across an await), and an AMF may hold thousands of
+    /// associations.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Whether this host's kernel can make SCTP sockets (tries to create one).
 pub fn is_supported() -> bool {
     Socket::new(libc::AF_INET).is_ok()
@@ -176,7 +183,6 @@ pub struct KernelAssociation {
 #[derive(Debug)]
 struct RecvState {
     reassembly: Reassembly,
-    scratch: Vec<u8>,
     /// Events read ahead (connect reads `Up` before handing the association out).
     pending: VecDeque<KernelEvent>,
     down_reported: bool,
@@ -254,7 +260,6 @@ impl KernelAssociation {
             peer,
             rx: Mutex::new(RecvState {
                 reassembly: Reassembly::default(),
-                scratch: vec![0; RECV_CHUNK],
                 pending: VecDeque::new(),
                 down_reported: false,
                 eof: false,
@@ -349,8 +354,17 @@ impl KernelAssociation {
         if st.eof {
             return Err(not_connected());
         }
+        SCRATCH.with_borrow_mut(|scratch| {
+            if scratch.len() < RECV_CHUNK {
+                scratch.resize(RECV_CHUNK, 0);
+            }
+            Self::read_into(sock, st, scratch)
+        })
+    }
+
+    fn read_into(sock: &Socket, st: &mut RecvState, scratch: &mut [u8]) -> io::Result<Option<KernelEvent>> {
         let mut control = CmsgBuf([0u8; wire::RECV_CONTROL_SPACE]);
-        let meta = match sock.recv_msg(&mut st.scratch, &mut control.0) {
+        let meta = match sock.recv_msg(scratch, &mut control.0) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
@@ -391,7 +405,7 @@ impl KernelAssociation {
                 None
             }
         };
-        let piece = &st.scratch[..meta.len];
+        let piece = &scratch[..meta.len];
         match st.reassembly.push(piece, meta.flags, info) {
             None => Ok(None),
             Some(Assembled::Data { info, data }) => {
@@ -428,6 +442,26 @@ impl KernelAssociation {
                     wire::MAX_MESSAGE
                 ),
             )),
+        }
+    }
+}
+
+/// Entry point for fuzzing the pure decoders (`cargo fuzz`); not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Feeds `data` to the notification decoder, the cmsg walker and the reassembler
+    /// (split at the first byte). None of them may panic.
+    pub fn decode(data: &[u8]) {
+        if let Ok(n) = crate::wire::parse_notification(data) {
+            let _ = n.event();
+        }
+        let _ = crate::wire::decode_rcvinfo(data);
+        if let Some((&flags, rest)) = data.split_first() {
+            let mut r = crate::wire::Reassembly::default();
+            let half = rest.len() / 2;
+            let flags = i32::from(flags);
+            let _ = r.push(&rest[..half], flags & !libc::MSG_EOR, None);
+            let _ = r.push(&rest[half..], (flags << 8) | libc::MSG_EOR, None);
         }
     }
 }
