@@ -828,6 +828,8 @@ mod tests {
         assert_eq!(s.routing_indicator, "1234");
         assert_eq!(s.protection_scheme, ProtectionScheme::Null);
         assert_eq!(s.scheme_output, SchemeOutput::Msin("0123456789".into()));
+        assert_eq!(s.imsi().as_deref(), Some("208930123456789"));
+        assert_eq!(s.to_sbi_string(), "suci-0-208-93-1234-0-0-0123456789");
         assert_eq!(m.mm_capability, Some(RawValue(vec![0x20])));
         let cap = m.ue_security_capability.as_ref().unwrap();
         assert!(cap.supports_ea(0) && cap.supports_ia(2) && !cap.supports_ia(1));
@@ -887,6 +889,10 @@ mod tests {
                 other => panic!("{other:?}"),
             }
             assert_eq!(id.to_bytes(), v);
+            assert_eq!(s.imsi(), None);
+            let sbi = s.to_sbi_string();
+            assert!(sbi.starts_with(&format!("suci-0-274-012-678-{scheme}-27-")), "{sbi}");
+            assert!(sbi.ends_with(&hex::encode(out)));
         }
         // too short for Profile A: kept as octets
         let v = [0x01, 0x72, 0x24, 0x10, 0x76, 0xf8, 0x01, 0x1b, 0xaa];

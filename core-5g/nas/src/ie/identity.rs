@@ -220,6 +220,41 @@ pub struct SuciImsi {
     pub scheme_output: SchemeOutput,
 }
 
+impl SuciImsi {
+    /// With the null scheme, the IMSI in clear (MCC, MNC, MSIN digits).
+    pub fn imsi(&self) -> Option<String> {
+        match (&self.protection_scheme, &self.scheme_output) {
+            (ProtectionScheme::Null, SchemeOutput::Msin(msin)) => {
+                Some(format!("{}{}{}", self.plmn.mcc(), self.plmn.mnc(), msin))
+            }
+            _ => None,
+        }
+    }
+
+    /// The SUCI as the SBI carries it (TS 29.503 §6.1.6.2.2, TS 23.003 §28.7.3):
+    /// `suci-0-<MCC>-<MNC>-<routing indicator>-<scheme>-<key id>-<scheme output>`,
+    /// the scheme output as digits for the null scheme and lower-case hex otherwise.
+    pub fn to_sbi_string(&self) -> String {
+        let output = match &self.scheme_output {
+            SchemeOutput::Msin(m) => m.clone(),
+            other => {
+                let mut b = Vec::new();
+                other.encode(&mut b);
+                b.iter().map(|x| format!("{x:02x}")).collect()
+            }
+        };
+        format!(
+            "suci-0-{}-{}-{}-{}-{}-{}",
+            self.plmn.mcc(),
+            self.plmn.mnc(),
+            self.routing_indicator,
+            self.protection_scheme.value(),
+            self.home_network_public_key_id,
+            output
+        )
+    }
+}
+
 /// A SUCI (TS 23.003 §2.2B).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suci {
