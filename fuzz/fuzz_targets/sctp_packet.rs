@@ -4,6 +4,7 @@
 //! pair. Nothing may panic.
 #![no_main]
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use hexcore_sctp::assoc::{Association, Config, Listener, ListenerOutput};
@@ -71,10 +72,14 @@ fn established(now: Instant) -> Option<(Association, Association, Listener)> {
 fuzz_target!(|data: &[u8]| {
     parse_and_reemit(data);
 
-    let t0 = Instant::now();
-    let Some((mut client, mut server, mut listener)) = established(t0) else {
-        panic!("in-memory handshake failed");
-    };
+    // The handshake is done once; every input starts from a copy.
+    static PAIR: OnceLock<(Instant, Association, Association, Listener)> = OnceLock::new();
+    let (t0, client, server, listener) = PAIR.get_or_init(|| {
+        let t0 = Instant::now();
+        let (c, s, l) = established(t0).expect("in-memory handshake");
+        (t0, c, s, l)
+    });
+    let (t0, mut client, mut server, mut listener) = (*t0, client.clone(), server.clone(), listener.clone());
     let mut now = t0;
     // Records: [flags, len, bytes..]. Flags: bit 0 stamps ports, tag and CRC
     // so the packet reaches the chunk logic; bit 1 sends it to the client;

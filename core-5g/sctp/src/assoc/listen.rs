@@ -27,7 +27,7 @@ pub enum ListenerOutput {
 }
 
 /// Stateless acceptor of new associations.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Listener {
     config: Config,
     jar: CookieJar,

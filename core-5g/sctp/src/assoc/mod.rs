@@ -195,6 +195,7 @@ pub struct Stats {
 }
 
 /// One SCTP association.
+#[derive(Clone)]
 pub struct Association {
     config: Config,
     state: State,

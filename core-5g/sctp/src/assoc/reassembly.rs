@@ -27,7 +27,7 @@ pub enum Received {
     Dropped,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Fragment {
     stream: u16,
     ssn: u16,
@@ -40,7 +40,7 @@ struct Fragment {
 
 /// Receive state. TSNs are kept as 64-bit "unwrapped" values so that
 /// ordering and gaps need no serial-number arithmetic past `unwrap`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Receiver {
     /// Highest TSN received in sequence (the Cumulative TSN Ack).
     cumulative: u64,

@@ -22,7 +22,7 @@ pub struct OutChunk {
     pub payload: Bytes,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Outstanding {
     chunk: OutChunk,
     transmissions: u32,
@@ -100,7 +100,7 @@ pub struct SackOutcome {
 }
 
 /// Send state.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Sender {
     /// Next TSN to assign (unwrapped to 64 bits).
     next_tsn: u64,
