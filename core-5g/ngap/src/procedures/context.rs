@@ -371,7 +371,7 @@ impl UeContextReleaseRequest {
     }
 }
 
-/// The UE-NGAP-IDs CHOICE of a UE Context Release Command (TS 38.413 §9.3.3.?).
+/// The UE-NGAP-IDs CHOICE of a UE Context Release Command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UeNgapIds {
     /// Both ids.

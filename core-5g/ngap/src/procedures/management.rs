@@ -15,7 +15,7 @@ use crate::ids::{AmfUeNgapId, GlobalGnbId, RanUeNgapId};
 use crate::procedures::ng_setup::{PagingDRX, TimeToWait};
 use crate::{Cause, Error, NgapPdu};
 
-/// ERROR INDICATION (TS 38.413 §9.2.7.5), either way. At least a Cause or
+/// ERROR INDICATION (TS 38.413 §8.7.5), either way. At least a Cause or
 /// Criticality Diagnostics should be present (§8.7.5.2).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ErrorIndication {
@@ -90,7 +90,7 @@ impl ErrorIndication {
     }
 }
 
-/// A UE-associated logical NG connection (§9.3.1.? in Reset Type and its Acknowledge).
+/// A UE-associated logical NG connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UeAssociatedConnection {
     /// AMF UE NGAP ID.
@@ -124,7 +124,7 @@ fn connections_from_codec(list: &c::UEAssociatedLogicalNGConnectionList) -> Resu
     Ok(out)
 }
 
-/// What an NG Reset resets (TS 38.413 §9.3.1.? Reset Type).
+/// What an NG Reset resets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResetType {
     /// The whole NG interface.

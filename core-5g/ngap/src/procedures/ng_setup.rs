@@ -9,7 +9,7 @@ use super::{finish, message, owned};
 use crate::ids::{GlobalGnbId, Guami, Plmn, SNssai, Tac};
 use crate::{Cause, Error, NgapPdu};
 
-/// A broadcast PLMN of a supported TA, with its slices (§9.3.1.? Broadcast PLMN List).
+/// A broadcast PLMN of a supported TA, with its slices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BroadcastPlmn {
     /// The PLMN.
