@@ -460,13 +460,13 @@ macro_rules! nas_message {
                 while !r.is_empty() {
                     let octet = r.peek()?;
                     $(
-                        if $ofield.is_none()
-                            && $crate::codec::iei_matches(octet, $iei, $crate::codec::nas_message!(@half $ofmt))
-                        {
+                        if $crate::codec::iei_matches(octet, $iei, $crate::codec::nas_message!(@half $ofmt)) {
+                            // Framed by the declared format even when repeated (a TV IE
+                            // has no length octet to go by).
                             let (bytes, v) = $crate::codec::nas_message!(@opt $ofmt, $oty, r);
                             match v {
-                                Some(v) => $ofield = Some(v),
-                                None => unknown_ies.push($crate::codec::RawIe { bytes }),
+                                Some(v) if $ofield.is_none() => $ofield = Some(v),
+                                _ => unknown_ies.push($crate::codec::RawIe { bytes }),
                             }
                             continue;
                         }

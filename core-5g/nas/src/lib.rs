@@ -6,6 +6,24 @@
 //! Entry point: [`NasPdu::decode`] / [`NasPdu::encode`]. Every decoded message
 //! re-encodes to the octets received when its optional IEs came in the order of
 //! the spec's tables (unknown IEs are kept raw and re-encoded last).
+//!
+//! ```
+//! use hexcore_nas::{Message, NasPdu, ie::MobileIdentity};
+//!
+//! // A registration request with a null-scheme SUCI (MCC 208, MNC 93).
+//! let bytes = [
+//!     0x7e, 0x00, 0x41, 0x79, 0x00, 0x0d, 0x01, 0x02, 0xf8, 0x39, 0x21, 0x43, 0x00, 0x00,
+//!     0x10, 0x32, 0x54, 0x76, 0x98,
+//! ];
+//! let pdu = NasPdu::decode(&bytes).unwrap();
+//! assert_eq!(pdu.summary(), "Registration request");
+//! let NasPdu::Plain(Message::RegistrationRequest(req)) = &pdu else { panic!() };
+//! let MobileIdentity::Suci(hexcore_nas::ie::Suci::Imsi(suci)) = &req.mobile_identity else {
+//!     panic!()
+//! };
+//! assert_eq!(suci.imsi().as_deref(), Some("208930123456789"));
+//! assert_eq!(pdu.encode(), bytes);
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

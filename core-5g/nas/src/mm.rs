@@ -1164,6 +1164,21 @@ mod tests {
         assert_eq!(r.mm_capability, Some(RawValue(vec![0x20])));
         assert_eq!(r.unknown_ies[0].bytes, [0x10, 0x01, 0x07]);
 
+        // a repeated TV IE (last visited TAI, 7 octets, no length octet) is framed
+        // by its format, not by the TLV rule
+        let tai = [0x52, 0x02, 0xf8, 0x39, 0x00, 0x00, 0x01];
+        let mut b = REG_REQ_SIM.to_vec();
+        b.extend_from_slice(&tai);
+        b.extend_from_slice(&tai);
+        b.extend_from_slice(&[0x40, 0x02, 0x20, 0x00]);
+        // (not in spec order: the repeated IE is re-encoded last)
+        let Message::RegistrationRequest(r) = Message::decode(&b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.last_visited_registered_tai.unwrap().tac, 1);
+        assert_eq!(r.unknown_ies[0].bytes, tai);
+        assert_eq!(r.uplink_data_status.unwrap().psis(), vec![5]);
+
         // a known IE with bad contents (UE security capability of one octet) is
         // kept raw rather than failing the message (§7.7.2)
         let mut b = REG_REQ_SIM[..22].to_vec();
