@@ -121,8 +121,10 @@ impl Receiver {
             return Received::Dropped;
         }
         // RFC 9260 §6.2: with no buffer space left, drop new data unless it is
-        // the next in sequence (that one can only help delivery).
-        if self.buffered + data.payload.len() > self.capacity && tsn != self.cumulative + 1 {
+        // the next in sequence (that one can only help delivery), and that
+        // only up to twice the buffer, so an endless message cannot eat memory.
+        let after = self.buffered + data.payload.len();
+        if after > self.capacity && (tsn != self.cumulative + 1 || after > 2 * self.capacity) {
             return Received::Dropped;
         }
         self.above.insert(tsn);
@@ -331,5 +333,19 @@ mod tests {
         assert_eq!(r.pop_ready().unwrap().data, &b"xy"[..]);
         assert_eq!(r.pop_ready().unwrap().data, &b"xyz"[..]);
         assert_eq!(r.a_rwnd(), 4);
+    }
+
+    #[test]
+    fn endless_message_is_bounded() {
+        let mut r = Receiver::new(1, 1, 10);
+        let mut accepted = 0;
+        for tsn in 1..100u32 {
+            if r.receive(&chunk(tsn, 0, 0, tsn == 1, false, b"abc")) == Received::New {
+                accepted += 1;
+            }
+        }
+        // 2 x 10 bytes of buffer / 3 bytes per fragment.
+        assert_eq!(accepted, 6);
+        assert_eq!(r.a_rwnd(), 0);
     }
 }
