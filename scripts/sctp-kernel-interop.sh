@@ -85,7 +85,8 @@ done
 
 # Does this build of the example have the userspace (udp-*) modes yet?
 UDP_MODES=0
-if "$WORK/interop" help 127.0.0.1:1 2>&1 | grep -q udp-server; then UDP_MODES=1; fi
+usage_text="$("$WORK/interop" help 127.0.0.1:1 2>&1 || true)"
+case "$usage_text" in *udp-server*) UDP_MODES=1 ;; esac
 
 cat >"$WORK/guest.sh" <<'GUEST'
 #!/bin/sh

@@ -10,11 +10,16 @@
 //! ```text
 //! interop kernel-server ADDR  [--count N] [--streams S] [--large BYTES]
 //! interop kernel-client ADDR  [--local ADDR] [--encap-port UDP_PORT] [same options]
+//! interop udp-server    ADDR  [same options]
+//! interop udp-client    ADDR  [--local ADDR] [same options]
 //! ```
-//! `ADDR` is an SCTP address (`127.0.0.1:38412`). `--encap-port` makes the kernel
-//! client encapsulate in UDP towards that remote UDP port (SCTP_REMOTE_UDP_ENCAPS_PORT;
-//! needs `sysctl net.sctp.udp_port` set first). `scripts/sctp-kernel-interop.sh`
-//! runs all pairings in a microVM.
+//! kernel-*: hexcore-sctp-kernel directly; `ADDR` is an SCTP address
+//! (`127.0.0.1:38412`). `--encap-port` makes the kernel client encapsulate in UDP
+//! towards that remote UDP port (SCTP_REMOTE_UDP_ENCAPS_PORT; needs
+//! `sysctl net.sctp.udp_port` set first).
+//! udp-*: the userspace stack through the N2 API (`N2Listener` / `N2Association`
+//! with `Transport::Udp`); `ADDR` is a UDP address, the SCTP port inside is 38412.
+//! `scripts/sctp-kernel-interop.sh` runs all pairings in a microVM.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -22,6 +27,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use hexcore_sctp::{AssociationEvent, N2Association, N2Listener, N2Options, Transport};
 use hexcore_sctp_kernel::{KernelAssociation, KernelEvent, KernelListener, KernelOptions, NGAP_PPID};
 
 /// Per-step timeout: generous, the microVM emulates the CPU.
@@ -39,7 +45,7 @@ struct Args {
 }
 
 fn usage() -> String {
-    "usage: interop (kernel-server|kernel-client) ADDR [--local ADDR] [--count N] \
+    "usage: interop (kernel-server|kernel-client|udp-server|udp-client) ADDR [--local ADDR] [--count N] \
      [--streams S] [--large BYTES] [--encap-port PORT]"
         .to_owned()
 }
@@ -84,12 +90,18 @@ enum Event {
 /// One association of either stack.
 enum Conn {
     Kernel(KernelAssociation),
+    N2(N2Association),
+}
+
+fn n2_err(e: hexcore_sctp::Error) -> io::Error {
+    io::Error::other(e.to_string())
 }
 
 impl Conn {
     async fn send(&self, stream: u16, ppid: u32, data: &[u8]) -> io::Result<()> {
         match self {
             Conn::Kernel(a) => a.send(stream, ppid, data).await,
+            Conn::N2(a) => a.send(stream, ppid, data.to_vec()).await.map_err(n2_err),
         }
     }
 
@@ -101,12 +113,24 @@ impl Conn {
                 KernelEvent::Down { reason } => Event::Down(reason),
                 KernelEvent::Restart => Event::Other("restart".to_owned()),
             }),
+            Conn::N2(a) => match a.recv().await {
+                Some(AssociationEvent::Up) => Ok(Event::Up),
+                Some(AssociationEvent::Message { stream, ppid, data }) => Ok(Event::Message {
+                    stream,
+                    ppid,
+                    data: data.to_vec(),
+                }),
+                Some(AssociationEvent::Down { reason }) => Ok(Event::Down(reason)),
+                Some(AssociationEvent::Restart) => Ok(Event::Other("restart".to_owned())),
+                None => Err(io::Error::other("recv returned None before any Down")),
+            },
         }
     }
 
     fn close(&self) -> io::Result<()> {
         match self {
             Conn::Kernel(a) => a.close(),
+            Conn::N2(a) => a.close().map_err(n2_err),
         }
     }
 }
@@ -248,7 +272,37 @@ async fn run(args: &Args) -> Result<String, String> {
             );
             drive_client(Conn::Kernel(assoc), args).await
         }
+        "udp-server" => {
+            let listener = N2Listener::bind_with(Transport::Udp, args.addr, &n2_options(args))
+                .map_err(|e| format!("bind {}: {e}", args.addr))?;
+            println!("udp-server: listening on {} (UDP)", args.addr);
+            let (assoc, peer) = tokio::time::timeout(Duration::from_secs(120), listener.accept())
+                .await
+                .map_err(|_| "accept: nobody came within 120 s".to_owned())?
+                .map_err(|e| format!("accept: {e}"))?;
+            println!("udp-server: association from {peer}");
+            serve(Conn::N2(assoc), args).await
+        }
+        "udp-client" => {
+            let assoc = tokio::time::timeout(
+                STEP,
+                N2Association::connect_with(Transport::Udp, args.local, args.addr, &n2_options(args)),
+            )
+            .await
+            .map_err(|_| "connect: timed out".to_owned())?
+            .map_err(|e| format!("connect: {e}"))?;
+            println!("udp-client: connected to {} (UDP)", assoc.peer_addr());
+            drive_client(Conn::N2(assoc), args).await
+        }
         other => Err(format!("unknown mode {other}\n{}", usage())),
+    }
+}
+
+fn n2_options(args: &Args) -> N2Options {
+    N2Options {
+        streams: args.streams,
+        connect_timeout: STEP,
+        ..N2Options::default()
     }
 }
 
