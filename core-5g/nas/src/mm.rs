@@ -32,7 +32,7 @@ nas_message! {
         /// Non-current native NAS key set identifier.
         0xC0 non_current_native_ngksi: NasKeySetIdentifier = TV1,
         /// 5GMM capability.
-        0x10 mm_capability: RawValue = TLV,
+        0x10 mm_capability: MmCapability = TLV,
         /// UE security capability.
         0x2E ue_security_capability: UeSecurityCapability = TLV,
         /// Requested NSSAI.
@@ -68,7 +68,7 @@ nas_message! {
         /// Network slicing indication.
         0x90 network_slicing_indication: Flags4 = TV1,
         /// 5GS update type.
-        0x53 update_type: RawValue = TLV,
+        0x53 update_type: UpdateType = TLV,
         /// Mobile station classmark 2.
         0x41 mobile_station_classmark_2: RawValue = TLV,
         /// Supported codecs.
@@ -417,9 +417,9 @@ nas_message! {
         /// Service area list.
         0x27 service_area_list: RawValue = TLV,
         /// Full name for network.
-        0x43 full_name_for_network: RawValue = TLV,
+        0x43 full_name_for_network: NetworkName = TLV,
         /// Short name for network.
-        0x45 short_name_for_network: RawValue = TLV,
+        0x45 short_name_for_network: NetworkName = TLV,
         /// Local time zone.
         0x46 local_time_zone: TimeZone = TV,
         /// Universal time and local time zone.
@@ -830,7 +830,7 @@ mod tests {
         assert_eq!(s.scheme_output, SchemeOutput::Msin("0123456789".into()));
         assert_eq!(s.imsi().as_deref(), Some("208930123456789"));
         assert_eq!(s.to_sbi_string(), "suci-0-208-93-1234-0-0-0123456789");
-        assert_eq!(m.mm_capability, Some(RawValue(vec![0x20])));
+        assert_eq!(m.mm_capability, Some(MmCapability(vec![0x20])));
         let cap = m.ue_security_capability.as_ref().unwrap();
         assert!(cap.supports_ea(0) && cap.supports_ia(2) && !cap.supports_ia(1));
         assert!(m.unknown_ies.is_empty());
@@ -964,8 +964,8 @@ mod tests {
             panic!()
         };
         assert_eq!(r.requested_nssai.unwrap().0, vec![SNssai::new(1, None)]);
-        assert_eq!(r.update_type, Some(RawValue(vec![0])));
-        assert_eq!(r.mm_capability, Some(RawValue(vec![0])));
+        assert_eq!(r.update_type, Some(UpdateType(vec![0])));
+        assert!(!r.mm_capability.unwrap().s1_mode());
     }
 
     #[test]
@@ -1029,7 +1029,7 @@ mod tests {
         let Message::ConfigurationUpdateCommand(m) = inner(&CUC) else {
             panic!()
         };
-        assert_eq!(m.full_name_for_network.unwrap().0.len(), 15);
+        assert_eq!(m.full_name_for_network.unwrap().text().as_deref(), Some("Open5GS"));
         assert_eq!(m.local_time_zone, Some(TimeZone(0)));
         assert_eq!(m.universal_time_and_local_time_zone.unwrap().0[0], 0x32);
         assert_eq!(m.network_daylight_saving_time, Some(RawValue(vec![0])));
@@ -1072,7 +1072,7 @@ mod tests {
             NasKeySetIdentifier::NO_KEY,
             suci,
         );
-        m.mm_capability = Some(RawValue(vec![0x20]));
+        m.mm_capability = Some(MmCapability(vec![0x20]));
         m.ue_security_capability = Some(UeSecurityCapability {
             nr_ea: 0x80,
             nr_ia: 0xa0,
@@ -1161,7 +1161,7 @@ mod tests {
         let Message::RegistrationRequest(r) = decode(&b) else {
             panic!()
         };
-        assert_eq!(r.mm_capability, Some(RawValue(vec![0x20])));
+        assert_eq!(r.mm_capability, Some(MmCapability(vec![0x20])));
         assert_eq!(r.unknown_ies[0].bytes, [0x10, 0x01, 0x07]);
 
         // a repeated TV IE (last visited TAI, 7 octets, no length octet) is framed

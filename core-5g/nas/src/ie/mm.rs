@@ -742,6 +742,168 @@ impl FixedLen for TimeZone {
     const LEN: usize = 1;
 }
 
+/// Network name (TS 24.008 §10.5.3.5a), the value of the full and short name for
+/// network IEs, kept as octets: octet 3 (extension, coding scheme, add-CI, spare
+/// bits in the last octet), then the text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NetworkName(pub Vec<u8>);
+
+impl NetworkName {
+    /// A name in the GSM 7-bit default alphabet (TS 23.038), packed. Characters
+    /// outside the part of that alphabet shared with ASCII are sent as '?'.
+    pub fn gsm7(name: &str) -> NetworkName {
+        let septets: Vec<u8> = name.chars().map(gsm7_code).collect();
+        let bits = septets.len() * 7;
+        let octets = bits.div_ceil(8);
+        let spare = (octets * 8 - bits) as u8;
+        let mut out = vec![0x80 | (spare & 0x07)];
+        let mut acc: u32 = 0;
+        let mut n = 0;
+        for s in septets {
+            acc |= u32::from(s) << n;
+            n += 7;
+            while n >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                n -= 8;
+            }
+        }
+        if n > 0 {
+            out.push(acc as u8);
+        }
+        NetworkName(out)
+    }
+
+    /// A name in UCS2 (coding scheme 001).
+    pub fn ucs2(name: &str) -> NetworkName {
+        let mut out = vec![0x90];
+        for u in name.encode_utf16() {
+            out.extend_from_slice(&u.to_be_bytes());
+        }
+        NetworkName(out)
+    }
+
+    /// The text, when the coding scheme is GSM 7-bit or UCS2.
+    pub fn text(&self) -> Option<String> {
+        let (&h, text) = self.0.split_first()?;
+        match (h >> 4) & 0x07 {
+            0 => {
+                let bits = (text.len() * 8).checked_sub(usize::from(h & 0x07))?;
+                let mut s = String::new();
+                for i in 0..bits / 7 {
+                    let bit = i * 7;
+                    let lo = u16::from(*text.get(bit / 8)?);
+                    let hi = u16::from(text.get(bit / 8 + 1).copied().unwrap_or(0));
+                    let c = (((hi << 8) | lo) >> (bit % 8)) & 0x7F;
+                    s.push(gsm7_char(c as u8));
+                }
+                Some(s)
+            }
+            1 => {
+                let units: Vec<u16> = text.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                Some(String::from_utf16_lossy(&units))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// GSM 7-bit default alphabet code for a character (the ASCII-compatible part).
+fn gsm7_code(c: char) -> u8 {
+    match c {
+        '@' => 0x00,
+        '$' => 0x02,
+        '_' => 0x11,
+        'A'..='Z'
+        | 'a'..='z'
+        | '0'..='9'
+        | ' '
+        | '!'
+        | '"'
+        | '#'
+        | '%'
+        | '&'
+        | '\''
+        | '('
+        | ')'
+        | '*'
+        | '+'
+        | ','
+        | '-'
+        | '.'
+        | '/'
+        | ':'
+        | ';'
+        | '<'
+        | '='
+        | '>'
+        | '?' => c as u8,
+        _ => b'?',
+    }
+}
+
+fn gsm7_char(c: u8) -> char {
+    match c {
+        0x00 => '@',
+        0x02 => '$',
+        0x11 => '_',
+        0x20..=0x3F | 0x41..=0x5A | 0x61..=0x7A => char::from(c),
+        _ => '?',
+    }
+}
+
+impl IeValue for NetworkName {
+    fn decode(value: &[u8]) -> Result<Self, Error> {
+        if value.is_empty() {
+            return Err(Error::BadLength { ie: "Network name" });
+        }
+        Ok(NetworkName(value.to_vec()))
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+}
+
+opaque_ie! {
+    /// 5GMM capability (TS 24.501 §9.11.3.1), 1 to 13 octets.
+    pub struct MmCapability;
+}
+
+impl MmCapability {
+    /// Bit `bit` (1..=8) of octet `octet` (3 = the first value octet); false when absent.
+    pub fn bit(&self, octet: usize, bit: u8) -> bool {
+        (1..=8).contains(&bit) && octet >= 3 && self.0.get(octet - 3).is_some_and(|b| b & (1 << (bit - 1)) != 0)
+    }
+    /// S1 mode supported (octet 3 bit 1).
+    pub fn s1_mode(&self) -> bool {
+        self.bit(3, 1)
+    }
+    /// ATTACH REQUEST in handover to S1 mode supported (octet 3 bit 2).
+    pub fn ho_attach(&self) -> bool {
+        self.bit(3, 2)
+    }
+    /// LTE positioning protocol supported (octet 3 bit 3).
+    pub fn lpp(&self) -> bool {
+        self.bit(3, 3)
+    }
+}
+
+opaque_ie! {
+    /// 5GS update type (TS 24.501 §9.11.3.9A).
+    pub struct UpdateType;
+}
+
+impl UpdateType {
+    /// SMS over NAS requested (bit 1).
+    pub fn sms_requested(&self) -> bool {
+        self.0.first().is_some_and(|b| b & 0x01 != 0)
+    }
+    /// NG-RAN radio capability update needed (bit 2).
+    pub fn ng_ran_rcu(&self) -> bool {
+        self.0.first().is_some_and(|b| b & 0x02 != 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -755,6 +917,22 @@ mod tests {
         // 0x5E = unit 010 (decihours) × 30 = 3 h
         assert_eq!(GprsTimer2::decode(&[0x5E]).unwrap().seconds(), Some(10800));
         assert!(GprsTimer2::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn network_names() {
+        // Open5GS's full name "Open5GS" in UCS2 (from its configuration update
+        // command: 43 0F 90 00 4F 00 70 ...)
+        let ucs2 = NetworkName::ucs2("Open5GS");
+        assert_eq!(ucs2.0[..5], [0x90, 0x00, 0x4f, 0x00, 0x70]);
+        assert_eq!(ucs2.0.len(), 15);
+        assert_eq!(ucs2.text().as_deref(), Some("Open5GS"));
+        // TS 23.038 §6.1.2.1.1 packing: "hellohello" → E8 32 9B FD 46 97 D9 EC 37
+        let g = NetworkName::gsm7("hellohello");
+        assert_eq!(g.0[1..], [0xe8, 0x32, 0x9b, 0xfd, 0x46, 0x97, 0xd9, 0xec, 0x37]);
+        assert_eq!(g.0[0], 0x80 | 2);
+        assert_eq!(g.text().as_deref(), Some("hellohello"));
+        assert_eq!(NetworkName::gsm7("hexcore").text().as_deref(), Some("hexcore"));
     }
 
     #[test]
