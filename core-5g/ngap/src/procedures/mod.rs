@@ -107,3 +107,99 @@ pub fn parse_any(pdu: &NgapPdu) -> usize {
     ];
     results.iter().filter(|ok| **ok).count()
 }
+
+/// For each typed parser that accepts `pdu`: build its result again, encode, decode
+/// and parse, and compare. An `Err` names the message that did not come back the same
+/// (for fuzzing: parse and build must agree on everything the structs hold).
+#[doc(hidden)]
+pub fn rebuild_any(pdu: &NgapPdu) -> Result<usize, String> {
+    fn again<T: PartialEq + core::fmt::Debug>(
+        name: &str,
+        parsed: Result<T, Error>,
+        build: impl Fn(&T) -> Result<NgapPdu, Error>,
+        parse: impl Fn(&NgapPdu) -> Result<T, Error>,
+    ) -> Result<usize, String> {
+        let Ok(parsed) = parsed else {
+            return Ok(0);
+        };
+        let rebuilt = build(&parsed)
+            .and_then(|p| p.encode())
+            .and_then(|octets| NgapPdu::decode(&octets))
+            .and_then(|p| parse(&p))
+            .map_err(|e| format!("{name} does not rebuild: {e}"))?;
+        if rebuilt != parsed {
+            return Err(format!("{name} changed: {parsed:?} -> {rebuilt:?}"));
+        }
+        Ok(1)
+    }
+    macro_rules! each {
+        ($($t:ident),* $(,)?) => {{
+            let mut accepted = 0;
+            $(accepted += again(stringify!($t), $t::parse(pdu), $t::build, $t::parse)?;)*
+            accepted
+        }};
+    }
+    let mut accepted = each!(
+        NgSetupRequest,
+        NgSetupResponse,
+        NgSetupFailure,
+        InitialUeMessage,
+        UplinkNasTransport,
+        DownlinkNasTransport,
+        Paging,
+        PduSessionResourceSetupRequest,
+        PduSessionResourceSetupResponse,
+        PduSessionResourceModifyRequest,
+        PduSessionResourceModifyResponse,
+        PduSessionResourceReleaseCommand,
+        PduSessionResourceReleaseResponse,
+        InitialContextSetupRequest,
+        InitialContextSetupResponse,
+        InitialContextSetupFailure,
+        UeContextReleaseRequest,
+        UeContextReleaseCommand,
+        UeContextReleaseComplete,
+        UeContextModificationRequest,
+        UeContextModificationResponse,
+        UeContextModificationFailure,
+        ErrorIndication,
+        NgReset,
+        NgResetAcknowledge,
+        RanConfigurationUpdate,
+        RanConfigurationUpdateAcknowledge,
+        RanConfigurationUpdateFailure,
+        AmfConfigurationUpdate,
+        AmfConfigurationUpdateAcknowledge,
+        AmfConfigurationUpdateFailure,
+    );
+    // The typed transfers of the setup messages.
+    if let Ok(m) = PduSessionResourceSetupRequest::parse(pdu) {
+        for s in &m.sessions {
+            if let Ok(t) = PduSessionResourceSetupRequestTransfer::decode(&s.transfer) {
+                let back = t
+                    .encode()
+                    .and_then(|o| PduSessionResourceSetupRequestTransfer::decode(&o))
+                    .map_err(|e| format!("setup request transfer does not rebuild: {e}"))?;
+                if back != t {
+                    return Err(format!("setup request transfer changed: {t:?} -> {back:?}"));
+                }
+                accepted += 1;
+            }
+        }
+    }
+    if let Ok(m) = PduSessionResourceSetupResponse::parse(pdu) {
+        for s in &m.setup {
+            if let Ok(t) = PduSessionResourceSetupResponseTransfer::decode(&s.transfer) {
+                let back = t
+                    .encode()
+                    .and_then(|o| PduSessionResourceSetupResponseTransfer::decode(&o))
+                    .map_err(|e| format!("setup response transfer does not rebuild: {e}"))?;
+                if back != t {
+                    return Err(format!("setup response transfer changed: {t:?} -> {back:?}"));
+                }
+                accepted += 1;
+            }
+        }
+    }
+    Ok(accepted)
+}

@@ -66,6 +66,7 @@ fn captured_pdus_of_open5gs_free5gc_packetrusher() {
         }
         if TYPED.contains(&pdu.message_name()) {
             assert_eq!(procedures::parse_any(&pdu), 1, "{name} {}", hex::encode(octets));
+            assert!(procedures::rebuild_any(&pdu).unwrap() >= 1, "{name}");
             typed += 1;
         }
     }
@@ -84,6 +85,7 @@ fn pycrate_vectors_of_every_message() {
         // Random values in every IE: parsers may refuse (not a gNB, not BCD...), but
         // never panic.
         let _ = procedures::parse_any(&pdu);
+        procedures::rebuild_any(&pdu).unwrap();
         let _ = pdu.check();
     }
 }
