@@ -291,7 +291,7 @@ impl KernelAssociation {
         }
         loop {
             let mut guard = self.fd.writable().await?;
-            match guard.try_io(|fd| fd.get_ref().send_msg(stream, ppid, data)) {
+            match guard.try_io(|fd| fd.get_ref().send_msg(stream, 0, ppid, data)) {
                 Ok(Ok(n)) if n == data.len() => return Ok(()),
                 Ok(Ok(n)) => {
                     return Err(io::Error::other(format!(
@@ -325,6 +325,20 @@ impl KernelAssociation {
             Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
             other => other,
         }
+    }
+
+    /// Ends the association at once with ABORT (RFC 9260 §9.1) and closes the socket.
+    /// On one-to-one sockets Linux refuses `SCTP_ABORT` in `snd_flags` (EINVAL), so
+    /// this sets `SO_LINGER` to zero and closes, which makes the kernel send ABORT
+    /// (RFC 6458 §4.1.8). The peer sees Down (`SCTP_COMM_LOST`).
+    pub fn abort(self) -> io::Result<()> {
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        self.fd.get_ref().set_opt(libc::SOL_SOCKET, libc::SO_LINGER, &linger)?;
+        drop(self);
+        Ok(())
     }
 
     fn rx_state(&self) -> MutexGuard<'_, RecvState> {

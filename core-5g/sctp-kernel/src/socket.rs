@@ -232,9 +232,9 @@ impl Socket {
     }
 
     /// One `sendmsg` of a whole message with an `SCTP_SNDINFO` cmsg.
-    pub(crate) fn send_msg(&self, stream: u16, ppid: u32, data: &[u8]) -> io::Result<usize> {
+    pub(crate) fn send_msg(&self, stream: u16, flags: u16, ppid: u32, data: &[u8]) -> io::Result<usize> {
         let mut control = CmsgBuf([0u8; wire::SNDINFO_SPACE]);
-        wire::encode_sndinfo(&mut control.0, stream, ppid);
+        wire::encode_sndinfo(&mut control.0, stream, flags, ppid);
         let mut iov = libc::iovec {
             iov_base: data.as_ptr().cast_mut().cast::<c_void>(),
             iov_len: data.len(),

@@ -71,16 +71,18 @@ fn write_cmsg_header(buf: &mut [u8], len: usize, level: c_int, kind: c_int) {
     buf[CMSG_LEN_FIELD + 4..CMSG_LEN_FIELD + 8].copy_from_slice(&kind.to_ne_bytes());
 }
 
-/// Writes one `SCTP_SNDINFO` cmsg (RFC 6458 §5.3.4) asking for `stream` and `ppid`
-/// (given in host order; written in network order as the kernel expects).
-pub(crate) fn encode_sndinfo(buf: &mut [u8; SNDINFO_SPACE], stream: u16, ppid: u32) {
+/// Writes one `SCTP_SNDINFO` cmsg (RFC 6458 §5.3.4) asking for `stream`, `snd_flags`
+/// `flags` and `ppid` (given in host order; written in network order as the kernel
+/// expects).
+pub(crate) fn encode_sndinfo(buf: &mut [u8; SNDINFO_SPACE], stream: u16, flags: u16, ppid: u32) {
     buf.fill(0);
     let data_len = size_of::<sys::SctpSndinfo>();
     write_cmsg_header(buf, cmsg_len(data_len), sys::IPPROTO_SCTP, sys::SCTP_SNDINFO);
     let d = cmsg_align(CMSG_HDR_LEN);
     // struct sctp_sndinfo: snd_sid @0, snd_flags @2, snd_ppid @4, snd_context @8,
-    // snd_assoc_id @12 (ignored on one-to-one sockets), all zero but sid and ppid.
+    // snd_assoc_id @12 (ignored on one-to-one sockets); context and id stay zero.
     buf[d..d + 2].copy_from_slice(&stream.to_ne_bytes());
+    buf[d + 2..d + 4].copy_from_slice(&flags.to_ne_bytes());
     buf[d + 4..d + 8].copy_from_slice(&ppid.to_be_bytes());
 }
 
@@ -400,8 +402,21 @@ mod tests {
     #[test]
     fn encode_sndinfo_known_bytes() {
         let mut buf = [0xffu8; SNDINFO_SPACE];
-        encode_sndinfo(&mut buf, 3, 60);
+        encode_sndinfo(&mut buf, 3, 0, 60);
         assert_eq!(buf, SNDINFO_CMSG);
+    }
+
+    #[test]
+    fn encode_sndinfo_flags() {
+        // snd_flags sits at offset 2 of struct sctp_sndinfo; SCTP_ABORT is 1 << 2
+        // (enum sctp_sinfo_flags).
+        let mut buf = [0u8; SNDINFO_SPACE];
+        encode_sndinfo(&mut buf, 0, 1 << 2, 0);
+        let mut expected = SNDINFO_CMSG;
+        expected[16] = 0; // stream 0
+        expected[18] = 0x04;
+        expected[23] = 0; // PPID 0
+        assert_eq!(buf, expected);
     }
 
     #[test]
@@ -428,7 +443,7 @@ mod tests {
         // order conventions on both sides (stream host order, PPID network order).
         for (stream, ppid) in [(0u16, 60u32), (7, 0x0102_0304), (u16::MAX, u32::MAX)] {
             let mut snd = [0u8; SNDINFO_SPACE];
-            encode_sndinfo(&mut snd, stream, ppid);
+            encode_sndinfo(&mut snd, stream, 0, ppid);
             let mut rcv = RCVINFO_CMSG;
             rcv[16..18].copy_from_slice(&snd[16..18]);
             rcv[24..28].copy_from_slice(&snd[20..24]);

@@ -245,3 +245,20 @@ async fn udp_encapsulation_option_is_accepted() {
     let l = KernelListener::bind_with("127.0.0.1:0".parse().unwrap(), &options);
     assert!(l.is_ok(), "{l:?}");
 }
+
+#[tokio::test]
+async fn abort_is_down_at_the_peer() {
+    if skip("abort_is_down_at_the_peer") {
+        return;
+    }
+    let (client, server) = pair("127.0.0.1:0").await;
+    client.abort().unwrap();
+    match within("down after abort", server.recv()).await.unwrap() {
+        KernelEvent::Down { reason } => {
+            eprintln!("server: Down({reason})");
+            assert!(reason.contains("COMM_LOST"), "{reason}");
+        }
+        other => panic!("expected Down, got {other:?}"),
+    }
+    assert!(server.send(0, NGAP_PPID, b"gone").await.is_err());
+}
