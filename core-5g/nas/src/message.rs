@@ -53,6 +53,14 @@ macro_rules! messages {
                 }
             }
 
+            /// For a 5GSM message, its PDU session identity and PTI.
+            pub fn sm_header(&self) -> Option<SmHeader> {
+                match self {
+                    $( Message::$svar(m) => Some(m.header), )*
+                    _ => None,
+                }
+            }
+
             fn decode_mm(header: MmHeader, mt: u8, r: &mut Reader<'_>) -> Result<Message, Error> {
                 match mt {
                     $( $mcode => Ok(Message::$mvar($mvar::decode_body(header, r)?)), )*

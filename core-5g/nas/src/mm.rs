@@ -710,6 +710,36 @@ nas_message! {
     }
 }
 
+impl DlNasTransport {
+    /// A DL NAS transport carrying a 5GSM message to PDU session `pdu_session_id`
+    /// (TS 24.501 §5.4.5.3.1: payload container type N1 SM information and the
+    /// PDU session ID IE).
+    pub fn n1_sm(pdu_session_id: u8, sm: &crate::Message) -> Self {
+        let mut m = DlNasTransport::new(
+            MmHeader::default(),
+            PayloadContainerType::N1SmInformation,
+            SpareHalfOctet(0),
+            PayloadContainer(sm.encode()),
+        );
+        m.pdu_session_id = Some(PduSessionId(pdu_session_id));
+        m
+    }
+}
+
+impl UlNasTransport {
+    /// An UL NAS transport carrying a 5GSM message (the UE side, for simulators).
+    pub fn n1_sm(pdu_session_id: u8, sm: &crate::Message) -> Self {
+        let mut m = UlNasTransport::new(
+            MmHeader::default(),
+            PayloadContainerType::N1SmInformation,
+            SpareHalfOctet(0),
+            PayloadContainer(sm.encode()),
+        );
+        m.pdu_session_id = Some(PduSessionId(pdu_session_id));
+        m
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1079,6 +1109,29 @@ mod tests {
             rest: vec![0, 0],
         });
         assert_eq!(NasPdu::from(Message::from(m)).encode(), REG_REQ_SIM);
+    }
+
+    #[test]
+    fn dl_nas_transport_wraps_5gsm() {
+        // Rebuild the PDU session release command DL NAS transport of srsRAN's
+        // test (Open5GS): 7E 00 68 01 0005 2E01B3D324 12 01
+        let sm = Message::decode(&[0x2e, 0x01, 0xb3, 0xd3, 0x24]).unwrap();
+        assert_eq!(
+            sm.sm_header(),
+            Some(crate::SmHeader {
+                pdu_session_id: 1,
+                pti: 0xb3
+            })
+        );
+        let dl = Message::from(DlNasTransport::n1_sm(1, &sm));
+        assert_eq!(
+            dl.encode(),
+            [
+                0x7e, 0x00, 0x68, 0x01, 0x00, 0x05, 0x2e, 0x01, 0xb3, 0xd3, 0x24, 0x12, 0x01
+            ]
+        );
+        assert_eq!(dl.sm_header(), None);
+        assert_eq!(dl.sm_payload(), Some(Ok(sm)));
     }
 
     #[test]
