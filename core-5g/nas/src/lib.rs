@@ -199,6 +199,49 @@ mod tests {
         assert_eq!(NasPdu::decode(&sm).unwrap().summary(), "PDU session release command");
     }
 
+    // PDU session establishment accept in a DL NAS transport from Open5GS (header
+    // type 4, replayed with a zero MAC in a public 5G security test tool): PSI 5,
+    // PTI 0x13, IPv4 + SSC 1, default QoS rule QFI 1, Session-AMBR 1 Gbps in 16
+    // kbps units, 10.45.0.2, SST 1, 5QI 9, extended PCO with IPCP, two DNS servers,
+    // MTU 1400, DNN "default".
+    static OPEN5GS_EST_ACCEPT: [u8; 112] = [
+        0x7e, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x7e, 0x00, 0x68, 0x01, 0x00, 0x61, 0x2e, 0x05, 0x13, 0xc2, 0x11,
+        0x00, 0x09, 0x01, 0x00, 0x06, 0x31, 0x31, 0x01, 0x01, 0xff, 0x01, 0x06, 0x03, 0xf4, 0x24, 0x03, 0xf4, 0x24,
+        0x29, 0x05, 0x01, 0x0a, 0x2d, 0x00, 0x02, 0x22, 0x01, 0x01, 0x79, 0x00, 0x06, 0x01, 0x20, 0x41, 0x01, 0x01,
+        0x09, 0x7b, 0x00, 0x2a, 0x80, 0x80, 0x21, 0x10, 0x02, 0x00, 0x00, 0x10, 0x81, 0x06, 0x08, 0x08, 0x08, 0x08,
+        0x83, 0x06, 0x08, 0x08, 0x04, 0x04, 0x00, 0x0d, 0x04, 0x08, 0x08, 0x08, 0x08, 0x00, 0x0d, 0x04, 0x08, 0x08,
+        0x04, 0x04, 0x00, 0x10, 0x02, 0x05, 0x78, 0x00, 0x11, 0x00, 0x25, 0x08, 0x07, 0x64, 0x65, 0x66, 0x61, 0x75,
+        0x6c, 0x74, 0x12, 0x05,
+    ];
+
+    #[test]
+    fn open5gs_establishment_accept() {
+        let pdu = NasPdu::decode(&OPEN5GS_EST_ACCEPT).unwrap();
+        assert_eq!(pdu.summary(), "ciphered (security header type 4)");
+        assert_eq!(pdu.encode(), OPEN5GS_EST_ACCEPT);
+        let NasPdu::SecurityProtected(sp) = pdu else { panic!() };
+        let dl = Message::decode_inner(&sp.payload).unwrap();
+        assert_eq!(dl.encode(), sp.payload);
+        assert_eq!(dl.summary(), "DL NAS transport / PDU session establishment accept");
+        let Some(Ok(Message::PduSessionEstablishmentAccept(a))) = dl.sm_payload() else {
+            panic!()
+        };
+        assert_eq!(
+            a.header,
+            SmHeader {
+                pdu_session_id: 5,
+                pti: 0x13
+            }
+        );
+        assert_eq!(a.session_ambr.downlink.bps(), Some(1_000_000_000));
+        assert_eq!(a.dnn.as_ref().unwrap().name(), "default");
+        let pco = a.extended_pco.as_ref().unwrap();
+        assert_eq!(pco.items.iter().filter(|i| i.id == 0x000d).count(), 2);
+        assert_eq!(pco.item(0x0010).unwrap().contents, [0x05, 0x78]);
+        assert_eq!(pco.item(0x8021).unwrap().contents.len(), 16);
+        assert!(a.unknown_ies.is_empty());
+    }
+
     #[test]
     fn broken_headers() {
         assert!(matches!(NasPdu::decode(&[]), Err(Error::Truncated { .. })));

@@ -1243,6 +1243,35 @@ mod tests {
         assert_eq!(r.unknown_ies.len(), 1);
     }
 
+    // Registration accept (type 2) from Open5GS, as replayed in srsRAN's CU-CP
+    // tests: 5G-GUTI 208-99 region 80 set 1 ptr 1 TMSI 0x10, TAI list 208-99 TAC
+    // 1, allowed NSSAI of length 0, 5GS network feature support 01 00 (IMS VoPS
+    // over 3GPP), T3512 B6 (unit 1 min × 22).
+    static REG_ACCEPT_OPEN5GS: [u8; 44] = [
+        0x7e, 0x02, 0xc4, 0xf6, 0xc2, 0x2f, 0x01, 0x7e, 0x00, 0x42, 0x01, 0x01, 0x77, 0x00, 0x0b, 0xf2, 0x02, 0xf8,
+        0x99, 0x80, 0x00, 0x41, 0x00, 0x00, 0x00, 0x10, 0x54, 0x07, 0x00, 0x02, 0xf8, 0x99, 0x00, 0x00, 0x01, 0x15,
+        0x00, 0x21, 0x02, 0x01, 0x00, 0x5e, 0x01, 0xb6,
+    ];
+
+    #[test]
+    fn registration_accept_from_open5gs() {
+        let Message::RegistrationAccept(m) = inner(&REG_ACCEPT_OPEN5GS) else {
+            panic!()
+        };
+        let Some(MobileIdentity::Guti(g)) = m.guti else {
+            panic!("{:?}", m.guti)
+        };
+        assert_eq!(g.plmn, Plmn::new("208", "99"));
+        assert_eq!(
+            (g.amf_region_id, g.amf_set_id, g.amf_pointer, g.tmsi),
+            (0x80, 1, 1, 0x10)
+        );
+        assert_eq!(m.allowed_nssai, Some(Nssai(vec![])));
+        let nfs = m.network_feature_support.unwrap();
+        assert!(nfs.ims_vops_3gpp() && !nfs.ims_vops_n3gpp());
+        assert_eq!(m.t3512_value.unwrap().seconds(), Some(22 * 60));
+    }
+
     #[test]
     fn broken_input() {
         // every truncation of a real message fails cleanly or decodes a prefix
