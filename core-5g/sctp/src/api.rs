@@ -23,6 +23,28 @@ pub enum Transport {
     Kernel,
 }
 
+impl std::str::FromStr for Transport {
+    type Err = String;
+
+    /// `"udp"` or `"kernel"` (settings files, command lines).
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "udp" => Ok(Transport::Udp),
+            "kernel" | "sctp" => Ok(Transport::Kernel),
+            other => Err(format!("unknown SCTP transport {other:?} (udp or kernel)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Udp => "udp",
+            Transport::Kernel => "kernel",
+        })
+    }
+}
+
 /// Settings shared by both carriers.
 #[derive(Debug, Clone)]
 pub struct N2Options {

@@ -360,6 +360,17 @@ impl Sender {
             for (tsn, o) in self.outstanding.range_mut(s..=e) {
                 if !o.gap_acked {
                     o.gap_acked = true;
+                    // §6.3.1: a SACK acknowledging a chunk sent once gives an
+                    // RTT sample, whether by the cumulative ack or a gap block
+                    // (without this, one lost chunk keeps a backed-off RTO).
+                    if let Some((probe, sent)) = self.rtt_probe
+                        && probe == *tsn
+                    {
+                        self.rtt_probe = None;
+                        if o.transmissions == 1 {
+                            self.rto.measure(now.saturating_duration_since(sent));
+                        }
+                    }
                     o.needs_retransmit = false;
                     bytes_acked += o.chunk.payload.len();
                     if o.in_flight {

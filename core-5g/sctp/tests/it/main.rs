@@ -160,3 +160,96 @@ async fn udp_connect_to_nobody_times_out() {
     let r = N2Association::connect_with(Transport::Udp, None, silent.local_addr().unwrap(), &options).await;
     assert!(matches!(r, Err(hexcore_sctp::Error::Timeout)), "{r:?}");
 }
+
+#[test]
+fn transport_names() {
+    assert_eq!("udp".parse::<Transport>(), Ok(Transport::Udp));
+    assert_eq!("Kernel".parse::<Transport>(), Ok(Transport::Kernel));
+    assert!("tcp".parse::<Transport>().is_err());
+    assert_eq!(Transport::Udp.to_string(), "udp");
+}
+
+/// A UDP relay between client and server that drops, duplicates and delays
+/// datagrams (seeded), to exercise the carrier's timers on real sockets.
+async fn lossy_relay(server: SocketAddr, seed: u64) -> SocketAddr {
+    use rand::{Rng, SeedableRng};
+    let sock = std::sync::Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut client: Option<SocketAddr> = None;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let to = if from == server {
+                match client {
+                    Some(c) => c,
+                    None => continue,
+                }
+            } else {
+                client = Some(from);
+                server
+            };
+            if rng.random_bool(0.2) {
+                continue;
+            }
+            let copies = if rng.random_bool(0.1) { 2 } else { 1 };
+            let delay = Duration::from_millis(rng.random_range(0..20));
+            let data = buf[..n].to_vec();
+            let sock = sock.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                for _ in 0..copies {
+                    let _ = sock.send_to(&data, to).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn udp_carrier_recovers_from_loss_on_real_sockets() {
+    let mut options = N2Options {
+        streams: 3,
+        ..N2Options::default()
+    };
+    options.udp.rto_initial = Duration::from_millis(200);
+    options.udp.rto_min = Duration::from_millis(50);
+    // Bounds the back-off so a run of losses cannot stall the test.
+    options.udp.rto_max = Duration::from_secs(1);
+    options.udp.association_max_retrans = 50;
+    let listener = N2Listener::bind_with(Transport::Udp, loopback(), &options).unwrap();
+    let relay = lossy_relay(listener.local_addr().unwrap(), 7).await;
+    let server = tokio::spawn(async move {
+        let (assoc, _) = timeout(T, listener.accept()).await.unwrap().unwrap();
+        let mut got = Vec::new();
+        while got.len() < 100 {
+            got.push(next_message(&assoc).await);
+        }
+        assoc.send(0, PPID_NGAP, Bytes::from_static(b"done")).await.unwrap();
+        expect_down(&assoc).await;
+        got
+    });
+    let client = N2Association::connect_with(Transport::Udp, None, relay, &options)
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for i in 0..100u32 {
+        let stream = (i % 3) as u16;
+        let len = if i % 10 == 0 { 3000 } else { 100 };
+        let data = Bytes::from(vec![i as u8; len]);
+        client.send(stream, PPID_NGAP, data.clone()).await.unwrap();
+        sent.push((stream, PPID_NGAP, data));
+    }
+    assert_eq!(next_message(&client).await.2, Bytes::from_static(b"done"));
+    client.close().unwrap();
+    let got = timeout(T, server).await.unwrap().unwrap();
+    for stream in 0..3 {
+        let a: Vec<_> = sent.iter().filter(|m| m.0 == stream).collect();
+        let b: Vec<_> = got.iter().filter(|m| m.0 == stream).collect();
+        assert_eq!(a, b, "stream {stream}");
+    }
+}
