@@ -471,6 +471,11 @@ macro_rules! nas_message {
                             continue;
                         }
                     )*
+                    // TS 24.501 §7.6.1, TS 24.007 §11.2.4: an unknown IE whose IEI
+                    // has bits 5-8 set to 0000 is "comprehension required".
+                    if octet & 0xF0 == 0 {
+                        return Err($crate::Error::ComprehensionRequired(octet));
+                    }
                     unknown_ies.push($crate::codec::RawIe::read(r)?);
                 }
                 Ok($name { header, $( $mfield, )* $( $ofield, )* unknown_ies })

@@ -28,6 +28,10 @@ pub enum Error {
     /// A mandatory IE is missing (TS 24.501 §7.5.1).
     #[error("missing mandatory IE {0}")]
     MissingMandatoryIe(&'static str),
+    /// An unknown IE encoded as "comprehension required" (IEI 0x00–0x0F,
+    /// TS 24.007 §11.2.4, TS 24.501 §7.6.1).
+    #[error("unknown comprehension-required IE {0:#04x}")]
+    ComprehensionRequired(u8),
     /// A conditional IE is missing or present against its condition (§7.6.2).
     #[error("conditional IE error in {0}")]
     ConditionalIe(&'static str),
@@ -54,7 +58,8 @@ impl Error {
             Error::Truncated { .. }
             | Error::BadLength { .. }
             | Error::InvalidValue { .. }
-            | Error::MissingMandatoryIe(_) => MmCause::InvalidMandatoryInformation,
+            | Error::MissingMandatoryIe(_)
+            | Error::ComprehensionRequired(_) => MmCause::InvalidMandatoryInformation,
             Error::UnknownMessageType(_) => MmCause::MessageTypeNonExistentOrNotImplemented,
             Error::ConditionalIe(_) => MmCause::ConditionalIeError,
             Error::SemanticallyIncorrect(_) => MmCause::SemanticallyIncorrectMessage,
@@ -69,7 +74,8 @@ impl Error {
             Error::Truncated { .. }
             | Error::BadLength { .. }
             | Error::InvalidValue { .. }
-            | Error::MissingMandatoryIe(_) => SmCause::InvalidMandatoryInformation,
+            | Error::MissingMandatoryIe(_)
+            | Error::ComprehensionRequired(_) => SmCause::InvalidMandatoryInformation,
             Error::UnknownMessageType(_) => SmCause::MessageTypeNonExistentOrNotImplemented,
             Error::ConditionalIe(_) => SmCause::ConditionalIeError,
             Error::SemanticallyIncorrect(_) => SmCause::SemanticallyIncorrectMessage,

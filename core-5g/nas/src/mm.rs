@@ -1293,6 +1293,12 @@ mod tests {
         let mut b = REG_REQ_SIM.to_vec();
         b.extend_from_slice(&[0x2f, 0x05, 0x01]);
         assert!(matches!(Message::decode(&b), Err(Error::Truncated { .. })));
+        // an unknown comprehension-required IE (IEI 0x0F) fails the message (§7.6.1)
+        let mut b = REG_REQ_SIM.to_vec();
+        b.extend_from_slice(&[0x0f, 0x01, 0x00]);
+        let e = Message::decode(&b).unwrap_err();
+        assert_eq!(e, Error::ComprehensionRequired(0x0f));
+        assert_eq!(e.mm_cause(), MmCause::InvalidMandatoryInformation);
         // a plain decode of a protected PDU is refused
         assert_eq!(Message::decode(&SMC), Err(Error::BadSecurityHeaderType(3)));
         // RAND with a truncated value
