@@ -253,3 +253,78 @@ async fn udp_carrier_recovers_from_loss_on_real_sockets() {
         assert_eq!(a, b, "stream {stream}");
     }
 }
+
+/// Drives a sans-IO association over a real socket until `done`.
+async fn drive_raw(
+    a: &mut hexcore_sctp::Association,
+    sock: &tokio::net::UdpSocket,
+    peer: SocketAddr,
+    mut done: impl FnMut(&hexcore_sctp::Event) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + T;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let now = std::time::Instant::now();
+        while let Some(p) = a.poll_transmit(now) {
+            sock.send_to(&p, peer).await.unwrap();
+        }
+        while let Some(ev) = a.poll_event() {
+            if done(&ev) {
+                return;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "raw peer: timed out");
+        let wait = a
+            .poll_timeout()
+            .map(|t| t.saturating_duration_since(now))
+            .unwrap_or(Duration::from_millis(100))
+            .min(Duration::from_millis(100));
+        match timeout(wait, sock.recv_from(&mut buf)).await {
+            Ok(Ok((n, _))) => a.handle(std::time::Instant::now(), &buf[..n]),
+            _ => a.handle_timeout(std::time::Instant::now()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn udp_carrier_reports_a_peer_restart() {
+    use hexcore_sctp::{Association, Config, Event};
+    let listener = N2Listener::bind(Transport::Udp, loopback()).unwrap();
+    let server_addr = listener.local_addr().unwrap();
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+
+    let mut first = Association::connect(std::time::Instant::now(), Config::default(), 41);
+    drive_raw(&mut first, &sock, server_addr, |e| *e == Event::Up).await;
+    let (server, _) = timeout(T, listener.accept()).await.unwrap().unwrap();
+    assert_eq!(timeout(T, server.recv()).await.unwrap(), Some(AssociationEvent::Up));
+
+    // The peer "reboots": same address and ports, new tags and TSNs.
+    let mut second = Association::connect(std::time::Instant::now(), Config::default(), 42);
+    drive_raw(&mut second, &sock, server_addr, |e| *e == Event::Up).await;
+    assert_eq!(
+        timeout(T, server.recv()).await.unwrap(),
+        Some(AssociationEvent::Restart)
+    );
+
+    // The association goes on with the new peer.
+    let responder = tokio::spawn(async move {
+        let (stream, ppid, data) = next_message(&server).await;
+        assert_eq!((stream, ppid, &data[..]), (3, PPID_NGAP, &b"NG Setup again"[..]));
+        server
+            .send(3, PPID_NGAP, Bytes::from_static(b"NG Setup response"))
+            .await
+            .unwrap();
+        server
+    });
+    second
+        .send(3, PPID_NGAP, Bytes::from_static(b"NG Setup again"))
+        .unwrap();
+    drive_raw(
+        &mut second,
+        &sock,
+        server_addr,
+        |e| matches!(e, Event::Message { data, .. } if &data[..] == b"NG Setup response"),
+    )
+    .await;
+    timeout(T, responder).await.unwrap().unwrap();
+}
