@@ -39,7 +39,7 @@ pub mod sm;
 pub use cause::{MmCause, SmCause};
 pub use codec::{FixedLen, HalfOctet, IeValue, RawIe};
 pub use error::Error;
-pub use header::{Epd, SecurityHeaderType, SecurityProtected};
+pub use header::{Epd, Packet as SecurityProtectedPacket, SecurityHeaderType, SecurityProtected};
 pub use message::{Message, MessageType};
 pub use mm::MmHeader;
 pub use sm::SmHeader;
