@@ -5,12 +5,14 @@
 #
 #   scripts/sctp-kernel-interop.sh            # everything
 #   ONLY=a scripts/sctp-kernel-interop.sh     # only part (a); ONLY=b for part (b)
+#   BURST=3000 scripts/sctp-kernel-interop.sh # longer back-to-back burst (default 300)
 #
 # (a) Kernel to kernel, plain SCTP, through hexcore-sctp-kernel:
 #     - the crate's unit and integration test binaries (the tests that need SCTP
 #       skip themselves on the host and really run here);
 #     - examples/interop kernel-server + kernel-client: messages both ways on 4
-#       streams with PPID 60, a 64 KiB message, graceful close seen as Down.
+#       streams with PPID 60, a 64 KiB message, a burst of 300 messages (per-stream
+#       order checked), graceful close seen as Down.
 # (b) Linux kernel SCTP over UDP (RFC 6951, Linux >= 5.11) against hexcore's
 #     userspace SCTP-over-UDP stack (hexcore-sctp), both directions.
 #
@@ -91,7 +93,10 @@ case "$usage_text" in *udp-server*) UDP_MODES=1 ;; esac
 cat >"$WORK/guest.sh" <<'GUEST'
 #!/bin/sh
 # Runs inside the VM, in /host (the work dir). One RESULT line per check.
-ONLY="$1"; UDP_MODES="$2"
+ONLY="$1"; UDP_MODES="$2"; BURST="$3"
+# Every pairing: 20 lock-step messages on 4 streams, one 64 KiB message, then 300
+# messages of 30-2530 bytes sent back to back (echoes read concurrently).
+OPTS="--streams 4 --count 20 --large 65536 --burst ${BURST:-300}"
 result() { echo "RESULT $1 $2 $3"; }
 # wait_for FILE PATTERN: until a server has printed that it listens (max ~30 s).
 wait_for() {
@@ -104,6 +109,7 @@ wait_for() {
 pair() {
     name="$1"; shift
     srv=""; while [ "$1" != "--" ]; do srv="$srv $1"; shift; done; shift
+    t0=$(cut -d' ' -f1 /proc/uptime)
     ./interop $srv >"$name.server.log" 2>&1 &
     spid=$!
     if ! wait_for "$name.server.log" "listening"; then
@@ -112,10 +118,11 @@ pair() {
     fi
     ./interop "$@" >"$name.client.log" 2>&1; crc=$?
     wait $spid; src=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
     echo "--- $name server:"; cat "$name.server.log"
     echo "--- $name client:"; cat "$name.client.log"
     rc=0; [ $crc -eq 0 ] && [ $src -eq 0 ] || rc=1
-    result "$name" $rc "$(grep -h '^PASS\|^FAIL' "$name.server.log" "$name.client.log" | tr '\n' ' ')"
+    result "$name" $rc "[$(awk "BEGIN {printf \"%.1f s\", $t1 - $t0}")] $(grep -h '^PASS\|^FAIL' "$name.server.log" "$name.client.log" | tr '\n' ' ')"
 }
 
 uname -r
@@ -128,8 +135,8 @@ case "$ONLY" in *a*)
     if grep -q skipped it.log; then rc=1; fi
     result a-integration-tests $rc "$(grep '^test result' it.log)"
     echo "=== (a) kernel-server <-> kernel-client, plain SCTP"
-    pair a-kernel-kernel kernel-server 127.0.0.10:38412 --streams 4 --count 20 --large 65536 \
-        -- kernel-client 127.0.0.10:38412 --local 127.0.0.11:0 --streams 4 --count 20 --large 65536
+    pair a-kernel-kernel kernel-server 127.0.0.10:38412 $OPTS \
+        -- kernel-client 127.0.0.10:38412 --local 127.0.0.11:0 $OPTS
 ;; esac
 
 case "$ONLY" in *b*)
@@ -140,8 +147,8 @@ case "$ONLY" in *b*)
         # Kernel to kernel through the kernel's own UDP tunnel (9899 -> 9899): checks
         # the encapsulation set-up; the UDP counters prove the packets went over UDP.
         udp_before=$(awk '/^Udp: [0-9]/ {print $2}' /proc/net/snmp)
-        pair b-kernel-kernel-over-udp kernel-server 127.0.0.15:38412 --streams 4 --count 20 --large 65536 \
-            -- kernel-client 127.0.0.15:38412 --encap-port 9899 --streams 4 --count 20 --large 65536
+        pair b-kernel-kernel-over-udp kernel-server 127.0.0.15:38412 $OPTS \
+            -- kernel-client 127.0.0.15:38412 --encap-port 9899 $OPTS
         udp_after=$(awk '/^Udp: [0-9]/ {print $2}' /proc/net/snmp)
         echo "UDP InDatagrams: $udp_before -> $udp_after"
         if [ $((udp_after - udp_before)) -ge 40 ]; then
@@ -153,10 +160,10 @@ case "$ONLY" in *b*)
     if [ "$UDP_MODES" != 1 ]; then
         result b-udp-modes 1 "interop example has no udp-* modes yet (hexcore-sctp N2 API missing)"
     else
-        pair b-kernel-server-udp-client kernel-server 127.0.0.20:38412 --streams 4 --count 20 --large 65536 \
-            -- udp-client 127.0.0.20:9899 --local 127.0.0.21:9900 --streams 4 --count 20 --large 65536
-        pair b-udp-server-kernel-client udp-server 127.0.0.30:9900 --streams 4 --count 20 --large 65536 \
-            -- kernel-client 127.0.0.30:38412 --encap-port 9900 --streams 4 --count 20 --large 65536
+        pair b-kernel-server-udp-client kernel-server 127.0.0.20:38412 $OPTS \
+            -- udp-client 127.0.0.20:9899 --local 127.0.0.21:9900 $OPTS
+        pair b-udp-server-kernel-client udp-server 127.0.0.30:9900 $OPTS \
+            -- kernel-client 127.0.0.30:38412 --encap-port 9900 $OPTS
     fi
 ;; esac
 exit 0
@@ -165,7 +172,7 @@ chmod +x "$WORK/guest.sh"
 
 say "running in the microVM (work dir $WORK)"
 set +e
-VMRUN_QUIET=1 "$KIT/vmrun.sh" "$WORK" "./guest.sh '$ONLY' '$UDP_MODES'"
+VMRUN_QUIET=1 "$KIT/vmrun.sh" "$WORK" "./guest.sh '$ONLY' '$UDP_MODES' '${BURST:-300}'"
 vmrc=$?
 set -e
 if [ ! -s "$WORK/vm.log" ] || [ "$vmrc" -ne 0 ]; then

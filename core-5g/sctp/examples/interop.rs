@@ -3,12 +3,13 @@
 //!
 //! Every server echoes each message back on the same stream with the same PPID; every
 //! client sends `--count` small messages round-robin over `--streams` streams with PPID
-//! 60 (NGAP), then one `--large`-byte message, checks each echo, and closes gracefully.
+//! 60 (NGAP), then one `--large`-byte message, then `--burst` messages of 30-2530 bytes
+//! without waiting (echoes read concurrently), checks each echo, and closes gracefully.
 //! Both sides check that PPID 60 came through and that the close is seen as Down, and
 //! print one `PASS …` or `FAIL …` line; the exit status is 0 only on PASS.
 //!
 //! ```text
-//! interop kernel-server ADDR  [--count N] [--streams S] [--large BYTES]
+//! interop kernel-server ADDR  [--count N] [--streams S] [--large BYTES] [--burst N]
 //! interop kernel-client ADDR  [--local ADDR] [--encap-port UDP_PORT] [same options]
 //! interop udp-server    ADDR  [same options]
 //! interop udp-client    ADDR  [--local ADDR] [same options]
@@ -41,12 +42,13 @@ struct Args {
     count: usize,
     streams: u16,
     large: usize,
+    burst: usize,
     encap_port: Option<u16>,
 }
 
 fn usage() -> String {
     "usage: interop (kernel-server|kernel-client|udp-server|udp-client) ADDR [--local ADDR] [--count N] \
-     [--streams S] [--large BYTES] [--encap-port PORT]"
+     [--streams S] [--large BYTES] [--burst N] [--encap-port PORT]"
         .to_owned()
 }
 
@@ -61,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
         count: 20,
         streams: 4,
         large: 64 * 1024,
+        burst: 0,
         encap_port: None,
     };
     while let Some(flag) = it.next() {
@@ -71,6 +74,7 @@ fn parse_args() -> Result<Args, String> {
             "--count" => args.count = value.parse().map_err(|e| bad(&e))?,
             "--streams" => args.streams = value.parse().map_err(|e| bad(&e))?,
             "--large" => args.large = value.parse().map_err(|e| bad(&e))?,
+            "--burst" => args.burst = value.parse().map_err(|e| bad(&e))?,
             "--encap-port" => args.encap_port = Some(value.parse().map_err(|e| bad(&e))?),
             _ => return Err(format!("unknown option {flag}\n{}", usage())),
         }
@@ -158,6 +162,55 @@ fn payload(i: usize, stream: u16) -> Vec<u8> {
     format!("hexcore interop message {i} on stream {stream}").into_bytes()
 }
 
+/// Burst message `i`: a header naming it, then 0..2500 filler bytes, so that some
+/// messages fit one packet and others are fragmented.
+fn burst_payload(i: usize, stream: u16) -> Vec<u8> {
+    let mut v = format!("burst {i} on stream {stream} ").into_bytes();
+    v.extend((0..(i * 97) % 2500).map(|j| (j % 253) as u8));
+    v
+}
+
+/// Sends `--burst` messages without waiting while reading the echoes concurrently;
+/// checks every echo and the order within each stream (RFC 9260 §6.6).
+async fn burst(conn: &Conn, args: &Args) -> Result<(), String> {
+    let streams = args.streams.max(1);
+    let sender = async {
+        for i in 0..args.burst {
+            let stream = (i % usize::from(streams)) as u16;
+            step("burst send", conn.send(stream, NGAP_PPID, &burst_payload(i, stream))).await?;
+        }
+        Ok::<(), String>(())
+    };
+    let receiver = async {
+        let mut next = vec![0usize; usize::from(streams)];
+        for _ in 0..args.burst {
+            let (stream, ppid, data) = match next_event(conn, "burst recv").await? {
+                Event::Message { stream, ppid, data } => (stream, ppid, data),
+                ev => return Err(format!("burst: expected an echo, got {ev:?}")),
+            };
+            let i: usize = String::from_utf8_lossy(data.get(..20).unwrap_or(&data))
+                .split(' ')
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| format!("burst: unrecognisable echo of {} B on stream {stream}", data.len()))?;
+            let slot = next
+                .get_mut(usize::from(stream))
+                .ok_or_else(|| format!("burst: echo on unknown stream {stream}"))?;
+            if ppid != NGAP_PPID || data != burst_payload(i, stream) || i < *slot {
+                return Err(format!(
+                    "burst: bad echo {i} on stream {stream} (PPID {ppid}, {} B, expected at least {})",
+                    data.len(),
+                    *slot
+                ));
+            }
+            *slot = i + 1;
+        }
+        Ok(())
+    };
+    let (sent, received) = tokio::join!(sender, receiver);
+    sent.and(received)
+}
+
 fn large_payload(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
@@ -181,7 +234,7 @@ async fn serve(conn: Conn, args: &Args) -> Result<String, String> {
                 step("server send", conn.send(stream, ppid, &data)).await?;
             }
             Event::Down(reason) => {
-                let expected = args.count + usize::from(args.large > 0);
+                let expected = args.count + usize::from(args.large > 0) + args.burst;
                 if count != expected {
                     return Err(format!("saw {count} messages, expected {expected}; Down({reason})"));
                 }
@@ -232,11 +285,14 @@ async fn drive_client(conn: Conn, args: &Args) -> Result<String, String> {
         .await?;
         expect_echo(&conn, 1 % args.streams.max(1), &data).await?;
     }
+    if args.burst > 0 {
+        burst(&conn, args).await?;
+    }
     conn.close().map_err(|e| format!("close: {e}"))?;
     match next_event(&conn, "client wait for Down").await? {
         Event::Down(reason) => Ok(format!(
-            "{} messages + {} B echoed on {} streams with PPID 60, closed, Down({reason})",
-            args.count, args.large, args.streams
+            "{} messages + {} B + a burst of {} echoed on {} streams with PPID 60, closed, Down({reason})",
+            args.count, args.large, args.burst, args.streams
         )),
         ev => Err(format!("after close expected Down, got {ev:?}")),
     }
