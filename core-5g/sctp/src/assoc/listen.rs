@@ -140,6 +140,9 @@ pub(crate) struct ParamScan<'a> {
     pub unrecognized_each: Vec<Vec<u8>>,
 }
 
+/// Most bytes of unrecognized parameters reported back.
+const MAX_REPORTED: usize = 256;
+
 /// Walks INIT / INIT ACK parameters with the upper-two-bits rule of
 /// RFC 9260 §3.2.1: 00 stop, 01 stop and report, 10 skip, 11 skip and report.
 pub(crate) fn scan_params(params: &[u8]) -> ParamScan<'_> {
@@ -155,7 +158,9 @@ pub(crate) fn scan_params(params: &[u8]) -> ParamScan<'_> {
             | param_type::HOST_NAME_ADDRESS
             | param_type::SUPPORTED_ADDRESS_TYPES => {}
             t => {
-                if t & 0x4000 != 0 {
+                // Reports are capped: an INIT ACK must not become an
+                // amplifier for spoofed INITs (RFC 9260 §5.1, §18).
+                if t & 0x4000 != 0 && scan.unrecognized.len() < MAX_REPORTED {
                     let mut one = Vec::new();
                     p.emit(&mut one);
                     scan.unrecognized.extend_from_slice(&one);

@@ -1006,3 +1006,28 @@ fn small_rto_under_loss_recovers_quickly() {
         assert!(took < Duration::from_secs(15), "seed {seed}: took {took:?}");
     }
 }
+
+#[test]
+fn init_ack_does_not_amplify_unrecognized_parameters() {
+    let mut params = Vec::new();
+    for i in 0..300u16 {
+        write_tlv(&mut params, 0xc100 + i, &[]);
+    }
+    let init = PacketBuilder::new(1, 2, 0)
+        .chunk(&Chunk::Init(Init {
+            initiate_tag: 7,
+            a_rwnd: 65535,
+            outbound_streams: 1,
+            inbound_streams: 1,
+            initial_tsn: 1,
+            params: &params,
+        }))
+        .finish();
+    let now = Instant::now();
+    let mut listener = Listener::new(now, test_config(), 33);
+    let ListenerOutput::Reply(ack) = listener.handle(now, &init) else {
+        panic!("INIT must be answered");
+    };
+    assert!(ack.len() < 700, "INIT ACK of {} bytes", ack.len());
+    assert!(ack.len() < init.len());
+}
