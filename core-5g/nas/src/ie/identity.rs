@@ -531,6 +531,36 @@ mod tests {
     }
 
     #[test]
+    fn imei_and_no_identity() {
+        // TS 24.501 Figure 9.11.3.4.2 layout: digit 1 in bits 5-8, odd (bit 4),
+        // type 011; IMEI 490154203237518 (the TS 23.003 §6.2.1 example digits)
+        let b = [0x4b, 0x09, 0x51, 0x24, 0x30, 0x32, 0x57, 0x81];
+        let id = MobileIdentity::decode(&b).unwrap();
+        assert_eq!(id, MobileIdentity::Imei("490154203237518".into()));
+        assert_eq!(id.to_bytes(), b);
+        assert_eq!(id.identity_type(), crate::ie::IdentityType::Imei);
+        assert_eq!(MobileIdentity::decode(&[0x00]).unwrap(), MobileIdentity::NoIdentity);
+        assert_eq!(MobileIdentity::NoIdentity.to_bytes(), [0x00]);
+        // MAC address with MAURI
+        let m = [0x0e, 1, 2, 3, 4, 5, 6];
+        assert_eq!(
+            MobileIdentity::decode(&m).unwrap(),
+            MobileIdentity::MacAddress {
+                address: [1, 2, 3, 4, 5, 6],
+                mauri: true
+            }
+        );
+        assert!(MobileIdentity::decode(&[]).is_err());
+        // 5G-S-TMSI: set 1, pointer 0, TMSI C0000353
+        let s = MobileIdentity::STmsi(STmsi {
+            amf_set_id: 1,
+            amf_pointer: 0,
+            tmsi: 0xc000_0353,
+        });
+        assert_eq!(s.to_bytes(), [0xf4, 0x00, 0x40, 0xc0, 0x00, 0x03, 0x53]);
+    }
+
+    #[test]
     fn non_canonical_identity_is_kept_raw() {
         // a 5G-S-TMSI whose spare high nibble is not 1111
         let b = [0x04, 0x01, 0x41, 0, 0, 0, 1];
