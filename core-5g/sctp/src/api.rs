@@ -262,6 +262,9 @@ impl N2Association {
     }
 
     /// Connects over an existing UDP carrier (many associations on one socket).
+    /// SCTP tells associations apart by addresses and ports, so keep one
+    /// association per remote address on a shared endpoint: a second INIT
+    /// with the same ports is, to the peer, a restart of the first.
     pub async fn connect_via(endpoint: &UdpEndpoint, remote: SocketAddr) -> Result<N2Association> {
         let a = endpoint.connect(remote).await?;
         Ok(N2Association::udp(a, remote, Some(endpoint.clone())))
