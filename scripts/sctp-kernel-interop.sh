@@ -56,7 +56,7 @@ for line in sys.stdin:
     except ValueError:
         continue
     if m.get("reason") == "compiler-artifact" and m.get("executable"):
-        print(m["target"]["kind"][0], m["target"]["name"], m["executable"])'
+        print(m["target"]["kind"][0], m["target"]["src_path"], m["executable"])'
 }
 
 say "building hexcore-sctp-kernel tests and the interop example"
@@ -66,6 +66,8 @@ trap 'rm -f "$BUILT"' EXIT
 if ! cargo test -p hexcore-sctp-kernel --no-run --message-format=json 2>/dev/null | executables >>"$BUILT"; then
     echo "cargo test --no-run -p hexcore-sctp-kernel failed" >&2; exit 2
 fi
+# hexcore-sctp's own integration tests: its Transport::Kernel test only runs in the VM.
+cargo test -p hexcore-sctp --test it --no-run --message-format=json 2>/dev/null | executables >>"$BUILT" || true
 if ! cargo build -p hexcore-sctp --example interop --message-format=json 2>/dev/null | executables >>"$BUILT"; then
     echo "cargo build -p hexcore-sctp --example interop failed:" >&2
     cargo build -p hexcore-sctp --example interop 2>&1 | tail -20 >&2
@@ -74,11 +76,12 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sctp-kernel-interop.XXXXXX")"
 [ "${KEEP:-0}" = 1 ] || trap 'rm -f "$BUILT"; rm -rf "$WORK" 2>/dev/null || true' EXIT
-while read -r kind name exe; do
-    case "$kind/$name" in
-        lib/hexcore_sctp_kernel) cp "$exe" "$WORK/unit-tests" ;;
-        test/it) cp "$exe" "$WORK/it-tests" ;;
-        example/interop) cp "$exe" "$WORK/interop" ;;
+while read -r kind src exe; do
+    case "$kind:$src" in
+        lib:*/sctp-kernel/src/lib.rs) cp "$exe" "$WORK/unit-tests" ;;
+        test:*/sctp-kernel/tests/it/main.rs) cp "$exe" "$WORK/it-tests" ;;
+        test:*/sctp/tests/it/main.rs) cp "$exe" "$WORK/sctp-it-tests" ;;
+        example:*/sctp/examples/interop.rs) cp "$exe" "$WORK/interop" ;;
     esac
 done <"$BUILT"
 for f in unit-tests it-tests interop; do
@@ -134,9 +137,21 @@ case "$ONLY" in *a*)
     RUST_BACKTRACE=1 ./it-tests --test-threads=2 --nocapture >it.log 2>&1; rc=$?; cat it.log
     if grep -q skipped it.log; then rc=1; fi
     result a-integration-tests $rc "$(grep '^test result' it.log)"
+    if [ -x ./sctp-it-tests ]; then
+        echo "=== (a) hexcore-sctp integration tests (its kernel-carrier test runs here)"
+        RUST_BACKTRACE=1 ./sctp-it-tests --test-threads=2 >sctp-it.log 2>&1; rc=$?; cat sctp-it.log
+        result a-hexcore-sctp-tests $rc "$(grep '^test result' sctp-it.log)"
+    fi
     echo "=== (a) kernel-server <-> kernel-client, plain SCTP"
     pair a-kernel-kernel kernel-server 127.0.0.10:38412 $OPTS \
         -- kernel-client 127.0.0.10:38412 --local 127.0.0.11:0 $OPTS
+    echo "=== (a) the N2 API's kernel carrier (hexcore-sctp Transport::Kernel) against this crate"
+    if [ "$UDP_MODES" = 1 ]; then
+        pair a-n2-kernel-server-kernel-client n2-kernel-server 127.0.0.12:38412 $OPTS \
+            -- kernel-client 127.0.0.12:38412 $OPTS
+        pair a-kernel-server-n2-kernel-client kernel-server 127.0.0.13:38412 $OPTS \
+            -- n2-kernel-client 127.0.0.13:38412 $OPTS
+    fi
 ;; esac
 
 case "$ONLY" in *b*)

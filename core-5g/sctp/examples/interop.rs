@@ -13,6 +13,7 @@
 //! interop kernel-client ADDR  [--local ADDR] [--encap-port UDP_PORT] [same options]
 //! interop udp-server    ADDR  [same options]
 //! interop udp-client    ADDR  [--local ADDR] [same options]
+//! interop n2-kernel-server ADDR / n2-kernel-client ADDR   [same options]
 //! ```
 //! kernel-*: hexcore-sctp-kernel directly; `ADDR` is an SCTP address
 //! (`127.0.0.1:38412`). `--encap-port` makes the kernel client encapsulate in UDP
@@ -20,6 +21,8 @@
 //! `sysctl net.sctp.udp_port` set first).
 //! udp-*: the userspace stack through the N2 API (`N2Listener` / `N2Association`
 //! with `Transport::Udp`); `ADDR` is a UDP address, the SCTP port inside is 38412.
+//! n2-kernel-*: the same N2 API with `Transport::Kernel` (hexcore-sctp's wrapper of
+//! the kernel crate); `ADDR` is an SCTP address.
 //! `scripts/sctp-kernel-interop.sh` runs all pairings in a microVM.
 
 use std::collections::BTreeSet;
@@ -47,7 +50,7 @@ struct Args {
 }
 
 fn usage() -> String {
-    "usage: interop (kernel-server|kernel-client|udp-server|udp-client) ADDR [--local ADDR] [--count N] \
+    "usage: interop (kernel-server|kernel-client|udp-server|udp-client|n2-kernel-server|n2-kernel-client) ADDR [--local ADDR] [--count N] \
      [--streams S] [--large BYTES] [--burst N] [--encap-port PORT]"
         .to_owned()
 }
@@ -328,29 +331,39 @@ async fn run(args: &Args) -> Result<String, String> {
             );
             drive_client(Conn::Kernel(assoc), args).await
         }
-        "udp-server" => {
-            let listener = N2Listener::bind_with(Transport::Udp, args.addr, &n2_options(args))
+        "udp-server" | "n2-kernel-server" => {
+            let transport = n2_transport(&args.mode);
+            let listener = N2Listener::bind_with(transport, args.addr, &n2_options(args))
                 .map_err(|e| format!("bind {}: {e}", args.addr))?;
-            println!("udp-server: listening on {} (UDP)", args.addr);
+            println!("{}: listening on {} ({transport:?})", args.mode, args.addr);
             let (assoc, peer) = tokio::time::timeout(Duration::from_secs(120), listener.accept())
                 .await
                 .map_err(|_| "accept: nobody came within 120 s".to_owned())?
                 .map_err(|e| format!("accept: {e}"))?;
-            println!("udp-server: association from {peer}");
+            println!("{}: association from {peer}", args.mode);
             serve(Conn::N2(assoc), args).await
         }
-        "udp-client" => {
+        "udp-client" | "n2-kernel-client" => {
+            let transport = n2_transport(&args.mode);
             let assoc = tokio::time::timeout(
                 STEP,
-                N2Association::connect_with(Transport::Udp, args.local, args.addr, &n2_options(args)),
+                N2Association::connect_with(transport, args.local, args.addr, &n2_options(args)),
             )
             .await
             .map_err(|_| "connect: timed out".to_owned())?
             .map_err(|e| format!("connect: {e}"))?;
-            println!("udp-client: connected to {} (UDP)", assoc.peer_addr());
+            println!("{}: connected to {} ({transport:?})", args.mode, assoc.peer_addr());
             drive_client(Conn::N2(assoc), args).await
         }
         other => Err(format!("unknown mode {other}\n{}", usage())),
+    }
+}
+
+fn n2_transport(mode: &str) -> Transport {
+    if mode.starts_with("udp") {
+        Transport::Udp
+    } else {
+        Transport::Kernel
     }
 }
 
@@ -358,6 +371,7 @@ fn n2_options(args: &Args) -> N2Options {
     N2Options {
         streams: args.streams,
         connect_timeout: STEP,
+        kernel_remote_udp_encaps_port: args.encap_port,
         ..N2Options::default()
     }
 }
