@@ -131,7 +131,11 @@ pub enum Error {
 impl Error {
     /// The Cause the AMF sends in the Error Indication (or failure message) that
     /// answers this error (TS 38.413 §10). `message-not-compatible-with-receiver-state`
-    /// is never produced here: that is the AMF's to decide (§10.4).
+    /// is never produced here: that is the AMF's to decide (§10.4). A missing or
+    /// unexpected IE of criticality `reject` gives abstract-syntax-error-reject; of
+    /// `notify` (or `ignore`, when a typed parser still cannot do without the IE)
+    /// abstract-syntax-error-ignore-and-notify. [`NgapPdu::check`](crate::NgapPdu::check)
+    /// passes the faults of IEs of criticality `ignore` (§10.3.4.2, §10.3.5).
     pub fn cause(&self) -> Cause {
         let by_criticality = |criticality: &Criticality| match criticality {
             Criticality::Reject => CauseProtocol::AbstractSyntaxErrorReject,
