@@ -1061,11 +1061,17 @@ impl Association {
             self.events.push_back(Event::Restart);
             self.arm_heartbeat(now);
         } else if local_match && !peer_match {
-            // Case B: INIT collision; take the peer's new tag.
+            // Case B: INIT collision; take the peer's tag. Only in COOKIE-WAIT
+            // (nothing negotiated yet) is the whole cookie installed; later the
+            // TSNs and queues in use stay (§5.2.4 B).
             if self.state == State::Closed {
                 return;
             }
-            self.install(&c);
+            if self.receiver.is_none() {
+                self.install(&c);
+            } else {
+                self.peer_tag = c.peer_tag;
+            }
             if matches!(self.state, State::CookieWait | State::CookieEchoed) {
                 self.cookie.clear();
                 self.enter_established(now);
