@@ -1031,3 +1031,42 @@ fn init_ack_does_not_amplify_unrecognized_parameters() {
     assert!(ack.len() < 700, "INIT ACK of {} bytes", ack.len());
     assert!(ack.len() < init.len());
 }
+
+#[test]
+fn client_reports_unrecognized_init_ack_parameters_after_cookie_echo() {
+    let now = Instant::now();
+    let mut client = Association::connect(now, test_config(), 34);
+    let mut listener = Listener::new(now, test_config(), 35);
+    let init = client.poll_transmit(now).unwrap();
+    let ListenerOutput::Reply(ack) = listener.handle(now, &init) else {
+        panic!("INIT must be answered");
+    };
+    // Re-build the INIT ACK with what a Linux kernel adds: ECN Capable
+    // (0x8000, skip silently) and Forward-TSN-Supported (0xC000, skip and report).
+    let p = Packet::parse(&ack).unwrap();
+    let Some(Ok(Chunk::InitAck(ia))) = p.chunks().next() else {
+        panic!("INIT ACK expected");
+    };
+    let mut params = ia.params.to_vec();
+    write_tlv(&mut params, param_type::ECN_CAPABLE, &[]);
+    write_tlv(&mut params, param_type::FORWARD_TSN_SUPPORTED, &[]);
+    let h = p.header();
+    let ack2 = PacketBuilder::new(h.src_port, h.dst_port, h.verification_tag)
+        .chunk(&Chunk::InitAck(Init { params: &params, ..ia }))
+        .finish();
+    client.handle(now, &ack2);
+    let out = client.poll_transmit(now).unwrap();
+    let chunks: Vec<_> = Packet::parse(&out).unwrap().chunks().collect::<Result<_, _>>().unwrap();
+    assert!(matches!(chunks[0], Chunk::CookieEcho(_)), "{chunks:?}");
+    let Chunk::Error(e) = &chunks[1] else {
+        panic!("ERROR expected: {chunks:?}");
+    };
+    let causes: Vec<_> = wire::causes(e.causes).collect::<Result<_, _>>().unwrap();
+    assert_eq!(causes.len(), 1);
+    assert_eq!(CauseCode::from(causes[0].tlv_type), CauseCode::UnrecognizedParameters);
+    assert_eq!(causes[0].value, [0xc0, 0x00, 0x00, 0x04]);
+    // The handshake still completes.
+    let ListenerOutput::Accepted(_) = listener.handle(now, &out) else {
+        panic!("COOKIE ECHO refused");
+    };
+}
