@@ -1,0 +1,260 @@
+//! `hexcore pcap FILE`: decode every NGAP message in a capture, and the NAS-5GS inside,
+//! and check that each re-encodes to exactly the bytes captured.
+//!
+//! Conformance labs judge a core first on whether it decodes and produces exactly what the
+//! specs say; this command turns any capture (ours, a test lab's, a commercial gNB's) into
+//! that check. A message that fails to decode or to re-encode byte for byte is a failure,
+//! and any failure makes the exit code 1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hexcore_capture::{Dissector, Reader, SctpMessage};
+use hexcore_nas::NasPdu;
+use hexcore_ngap::NgapPdu;
+use serde::Serialize;
+
+use crate::time::rfc3339_micros;
+
+/// SCTP Payload Protocol Identifier of NGAP (TS 38.412 §7).
+const PPID_NGAP: u32 = 60;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The capture: pcap or pcapng (Ethernet, Linux cooked v1/v2, raw IP, BSD loopback).
+    file: PathBuf,
+    /// Print one JSON document (messages and a summary) instead of text lines.
+    #[arg(long)]
+    json: bool,
+    /// UDP ports that carry SCTP over UDP (RFC 6951), besides the default 9899.
+    #[arg(long = "udp-port", value_name = "PORT")]
+    udp_ports: Vec<u16>,
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    let bytes = match crate::read_input(&args.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("hexcore pcap: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match analyse(&bytes, &args.udp_ports) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hexcore pcap: {}: {e}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("hexcore pcap: cannot write JSON: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print_text(&report);
+    }
+    if report.summary.failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Everything the command found.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub messages: Vec<MessageReport>,
+    pub summary: Summary,
+}
+
+/// One SCTP user message and what its NGAP (and NAS) decoded to.
+#[derive(Debug, Serialize)]
+pub struct MessageReport {
+    pub time: String,
+    pub timestamp_ns: u64,
+    pub src: String,
+    pub dst: String,
+    /// "sctp" (over IP) or "sctp/udp" (RFC 6951).
+    pub carrier: &'static str,
+    pub stream: u16,
+    /// NGAP elementary procedure, e.g. "NGSetup", and the message, e.g. "NGSetupRequest".
+    pub procedure: Option<String>,
+    pub message: Option<String>,
+    pub amf_ue_ngap_id: Option<u64>,
+    pub ran_ue_ngap_id: Option<u32>,
+    pub nas: Vec<NasReport>,
+    /// Decode or re-encode failure of the NGAP message itself.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NasReport {
+    /// The message type, or "ciphered (…)" when the content is encrypted.
+    pub summary: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub frames: u64,
+    pub sctp_packets: u64,
+    pub ngap_messages: u64,
+    pub nas_messages: u64,
+    /// Messages (NGAP or NAS) that failed to decode or to re-encode to the same bytes.
+    pub failures: u64,
+    pub retransmissions_dropped: u64,
+    pub bad_sctp_checksums: u64,
+    pub malformed_sctp: u64,
+    /// SCTP messages with another PPID, and frames of other protocols, by name.
+    pub skipped: std::collections::BTreeMap<String, u64>,
+    /// The capture file itself was cut short or corrupt after this many records.
+    pub file_error: Option<String>,
+}
+
+/// Decodes a capture held in memory. Fails only when the file is not a capture at all;
+/// a capture that breaks off later is reported in `summary.file_error` as a failure.
+pub fn analyse(bytes: &[u8], extra_udp_ports: &[u16]) -> Result<Report, hexcore_capture::file::Error> {
+    let mut dissector = Dissector::new(extra_udp_ports);
+    let mut messages = Vec::new();
+    let mut summary = Summary::default();
+    for record in Reader::new(bytes)? {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                summary.file_error = Some(e.to_string());
+                summary.failures += 1;
+                break;
+            }
+        };
+        for msg in dissector.push(&record) {
+            if msg.ppid != PPID_NGAP {
+                *summary.skipped.entry(format!("sctp-ppid-{}", msg.ppid)).or_default() += 1;
+                continue;
+            }
+            let report = ngap_message(&msg);
+            summary.ngap_messages += 1;
+            summary.nas_messages += report.nas.len() as u64;
+            summary.failures += u64::from(report.error.is_some());
+            summary.failures += report.nas.iter().filter(|n| n.error.is_some()).count() as u64;
+            messages.push(report);
+        }
+    }
+    let stats = dissector.stats();
+    summary.frames = stats.frames;
+    summary.sctp_packets = stats.sctp_packets;
+    summary.retransmissions_dropped = stats.retransmissions;
+    summary.bad_sctp_checksums = stats.bad_checksums;
+    summary.malformed_sctp = stats.malformed_sctp;
+    for (name, n) in &stats.skipped {
+        *summary.skipped.entry(name.clone()).or_default() += n;
+    }
+    Ok(Report { messages, summary })
+}
+
+fn ngap_message(msg: &SctpMessage) -> MessageReport {
+    let mut report = MessageReport {
+        time: rfc3339_micros(msg.timestamp_ns),
+        timestamp_ns: msg.timestamp_ns,
+        src: msg.src.to_string(),
+        dst: msg.dst.to_string(),
+        carrier: match msg.carrier {
+            hexcore_capture::Carrier::Ip => "sctp",
+            hexcore_capture::Carrier::Udp => "sctp/udp",
+        },
+        stream: msg.stream_id,
+        procedure: None,
+        message: None,
+        amf_ue_ngap_id: None,
+        ran_ue_ngap_id: None,
+        nas: Vec::new(),
+        error: None,
+    };
+    let pdu = match NgapPdu::decode(&msg.data) {
+        Ok(p) => p,
+        Err(e) => {
+            report.error = Some(format!("NGAP decode: {e}"));
+            return report;
+        }
+    };
+    report.procedure = Some(pdu.procedure_code().to_string());
+    report.message = Some(pdu.message_name().to_string());
+    report.amf_ue_ngap_id = pdu.amf_ue_ngap_id();
+    report.ran_ue_ngap_id = pdu.ran_ue_ngap_id();
+    report.error = match pdu.encode() {
+        Ok(again) if again == msg.data => None,
+        Ok(again) => Some(format!("NGAP re-encode differs: {}", first_difference(&msg.data, &again))),
+        Err(e) => Some(format!("NGAP re-encode: {e}")),
+    };
+    report.nas = pdu.nas_pdus().iter().map(|nas| nas_message(nas)).collect();
+    report
+}
+
+fn nas_message(bytes: &[u8]) -> NasReport {
+    match NasPdu::decode(bytes) {
+        Ok(pdu) => {
+            let again = pdu.encode();
+            NasReport {
+                summary: Some(pdu.summary()),
+                error: (again != bytes).then(|| format!("NAS re-encode differs: {}", first_difference(bytes, &again))),
+            }
+        }
+        Err(e) => NasReport {
+            summary: None,
+            error: Some(format!("NAS decode: {e}")),
+        },
+    }
+}
+
+/// "at byte N: captured XX, re-encoded YY" or the two lengths.
+fn first_difference(captured: &[u8], again: &[u8]) -> String {
+    match captured.iter().zip(again).position(|(a, b)| a != b) {
+        Some(i) => format!("at byte {i}: captured {:02x}, re-encoded {:02x}", captured[i], again[i]),
+        None => format!("captured {} bytes, re-encoded {}", captured.len(), again.len()),
+    }
+}
+
+fn print_text(report: &Report) {
+    for m in &report.messages {
+        let what = match (&m.message, &m.error) {
+            (Some(name), _) => name.clone(),
+            (None, _) => "undecodable NGAP".to_string(),
+        };
+        let ids = format!(
+            "AMF-UE-NGAP-ID={} RAN-UE-NGAP-ID={}",
+            m.amf_ue_ngap_id.map_or("-".into(), |v| v.to_string()),
+            m.ran_ue_ngap_id.map_or("-".into(), |v| v.to_string()),
+        );
+        let nas: Vec<String> = m
+            .nas
+            .iter()
+            .map(|n| n.summary.clone().unwrap_or_else(|| "undecodable".into()))
+            .collect();
+        let nas = if nas.is_empty() { String::new() } else { format!("  NAS: {}", nas.join("; ")) };
+        println!("{}  {} → {} ({})  {what}  {ids}{nas}", m.time, m.src, m.dst, m.carrier);
+        if let Some(e) = &m.error {
+            println!("    FAIL {e}");
+        }
+        for e in m.nas.iter().filter_map(|n| n.error.as_ref()) {
+            println!("    FAIL {e}");
+        }
+    }
+    let s = &report.summary;
+    let skipped: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!(
+        "{} frames, {} SCTP packets, {} NGAP messages, {} NAS messages, {} failures; {} retransmissions dropped; skipped: {}",
+        s.frames,
+        s.sctp_packets,
+        s.ngap_messages,
+        s.nas_messages,
+        s.failures,
+        s.retransmissions_dropped,
+        if skipped.is_empty() { "none".to_string() } else { skipped.join(", ") }
+    );
+    if let Some(e) = &s.file_error {
+        println!("FAIL capture file: {e}");
+    }
+}
