@@ -1,0 +1,193 @@
+//! One gNB and its UEs, wired together, still sans-IO: NGAP octets in
+//! ([`Sim::handle_ngap`]), NGAP octets out ([`Sim::poll_transmit`]), and one stream of
+//! events from the gNB and every UE ([`Sim::poll_event`]) for the scenarios to check.
+
+use std::collections::VecDeque;
+
+use hexcore_ngap::FiveGSTmsi;
+
+use crate::gnb::{Gnb, GnbConfig, GnbError, GnbEvent, Transmit, UeKey};
+use crate::ue::{RegistrationKind, Ue, UeConfig, UeError, UeEvent};
+
+/// Something the gNB or a UE reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimEvent {
+    /// From the gNB.
+    Gnb(GnbEvent),
+    /// From a UE.
+    Ue(UeKey, UeEvent),
+    /// The KgNB the AMF sent in Initial Context Setup, compared with the UE's own
+    /// derivation (TS 33.501 A.9, UL NAS COUNT of the Security Mode Complete).
+    KgnbChecked {
+        /// The UE.
+        ue: UeKey,
+        /// Whether they agree.
+        matches: bool,
+    },
+    /// The simulator could not pass a message on (no NG connection, a UE error).
+    Error(String),
+}
+
+/// Why a simulator call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// No such UE.
+    #[error("no UE {0:?}")]
+    NoUe(UeKey),
+    /// From the UE.
+    #[error(transparent)]
+    Ue(#[from] UeError),
+    /// From the gNB.
+    #[error(transparent)]
+    Gnb(#[from] GnbError),
+}
+
+/// A gNB with UEs.
+#[derive(Debug)]
+pub struct Sim {
+    gnb: Gnb,
+    ues: Vec<Ue>,
+    events: VecDeque<SimEvent>,
+}
+
+impl Sim {
+    /// A gNB without UEs.
+    pub fn new(config: GnbConfig) -> Self {
+        Sim {
+            gnb: Gnb::new(config),
+            ues: Vec::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Add a UE (switched on, deregistered).
+    pub fn add_ue(&mut self, config: UeConfig) -> Result<UeKey, SimError> {
+        self.ues.push(Ue::new(config)?);
+        Ok(UeKey(self.ues.len() - 1))
+    }
+
+    /// The gNB.
+    pub fn gnb(&self) -> &Gnb {
+        &self.gnb
+    }
+
+    /// The gNB, to drive it directly (raw PDUs, NG Reset).
+    pub fn gnb_mut(&mut self) -> &mut Gnb {
+        &mut self.gnb
+    }
+
+    /// A UE.
+    pub fn ue(&self, key: UeKey) -> Option<&Ue> {
+        self.ues.get(key.0)
+    }
+
+    /// How many UEs.
+    pub fn ue_count(&self) -> usize {
+        self.ues.len()
+    }
+
+    /// Send NG Setup Request.
+    pub fn ng_setup(&mut self) -> Result<(), SimError> {
+        Ok(self.gnb.ng_setup()?)
+    }
+
+    /// Run `f` on a UE, then pass what it sends to the gNB.
+    pub fn with_ue<T>(&mut self, key: UeKey, f: impl FnOnce(&mut Ue) -> Result<T, UeError>) -> Result<T, SimError> {
+        let ue = self.ues.get_mut(key.0).ok_or(SimError::NoUe(key))?;
+        let out = f(ue)?;
+        self.flush();
+        Ok(out)
+    }
+
+    /// Start a registration.
+    pub fn register(&mut self, key: UeKey, kind: RegistrationKind) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.register(kind))
+    }
+
+    /// Start a UE-originating deregistration.
+    pub fn deregister(&mut self, key: UeKey, switch_off: bool) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.deregister(switch_off))
+    }
+
+    /// Start a service request.
+    pub fn service_request(&mut self, key: UeKey) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.service_request())
+    }
+
+    /// Handle one NGAP PDU from the AMF.
+    pub fn handle_ngap(&mut self, octets: &[u8]) {
+        self.gnb.handle(octets);
+        self.flush();
+    }
+
+    /// Note that the whole NG interface went away (association lost or reset):
+    /// every UE is back in 5GMM-IDLE.
+    pub fn all_connections_released(&mut self) {
+        for ue in &mut self.ues {
+            ue.connection_released();
+        }
+    }
+
+    /// The next NGAP PDU to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.gnb.poll_transmit()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<SimEvent> {
+        self.events.pop_front()
+    }
+
+    /// Move messages between the gNB and the UEs until nothing moves.
+    fn flush(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(ev) = self.gnb.poll_event() {
+                moved = true;
+                match &ev {
+                    GnbEvent::DownlinkNas { ue, nas } => {
+                        if let Some(u) = self.ues.get_mut(ue.0) {
+                            u.handle_nas(nas);
+                        }
+                    }
+                    GnbEvent::UeContextReleased { ue, .. } => {
+                        if let Some(u) = self.ues.get_mut(ue.0) {
+                            u.connection_released();
+                        }
+                    }
+                    GnbEvent::InitialContextSetup { ue, security_key } => {
+                        if let Some(k) = self.ues.get(ue.0).and_then(Ue::kgnb) {
+                            self.events.push_back(SimEvent::KgnbChecked {
+                                ue: *ue,
+                                matches: k == *security_key,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+                self.events.push_back(SimEvent::Gnb(ev));
+            }
+            for (i, ue) in self.ues.iter_mut().enumerate() {
+                let key = UeKey(i);
+                while let Some(ev) = ue.poll_event() {
+                    moved = true;
+                    self.events.push_back(SimEvent::Ue(key, ev));
+                }
+                while let Some(t) = ue.poll_transmit() {
+                    moved = true;
+                    let s_tmsi = t.s_tmsi.map(|s| FiveGSTmsi {
+                        amf_set_id: s.amf_set_id,
+                        amf_pointer: s.amf_pointer,
+                        five_g_tmsi: s.tmsi,
+                    });
+                    if let Err(e) = self.gnb.send_nas(key, t.nas, t.initial, s_tmsi) {
+                        self.events.push_back(SimEvent::Error(e.to_string()));
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+}
