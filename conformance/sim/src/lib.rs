@@ -12,7 +12,7 @@
 
 pub mod gnb;
 pub mod report;
-
+pub mod runner;
 pub mod sim;
 pub mod ue;
 pub mod usim;

@@ -328,6 +328,12 @@ impl Ue {
         self.guti
     }
 
+    /// Replace the stored 5G-GUTI (e.g. with one the AMF never assigned, to provoke
+    /// the identification procedure).
+    pub fn set_guti(&mut self, guti: Option<Guti>) {
+        self.guti = guti;
+    }
+
     /// Whether the UE holds a 5G NAS security context.
     pub fn has_security_context(&self) -> bool {
         self.security.is_some()
