@@ -6,6 +6,7 @@
 #   scripts/sctp-kernel-interop.sh            # everything
 #   ONLY=a scripts/sctp-kernel-interop.sh     # only part (a); ONLY=b for part (b)
 #   BURST=3000 scripts/sctp-kernel-interop.sh # longer back-to-back burst (default 300)
+#   LOSS=5 scripts/sctp-kernel-interop.sh     # datagram loss in the lossy runs (default 2%)
 #
 # (a) Kernel to kernel, plain SCTP, through hexcore-sctp-kernel:
 #     - the crate's unit and integration test binaries (the tests that need SCTP
@@ -96,7 +97,7 @@ case "$usage_text" in *udp-server*) UDP_MODES=1 ;; esac
 cat >"$WORK/guest.sh" <<'GUEST'
 #!/bin/sh
 # Runs inside the VM, in /host (the work dir). One RESULT line per check.
-ONLY="$1"; UDP_MODES="$2"; BURST="$3"
+ONLY="$1"; UDP_MODES="$2"; BURST="$3"; LOSS="$4"
 # Every pairing: 20 lock-step messages on 4 streams, one 64 KiB message, then 300
 # messages of 30-2530 bytes sent back to back (echoes read concurrently).
 OPTS="--streams 4 --count 20 --large 65536 --burst ${BURST:-300}"
@@ -179,6 +180,25 @@ case "$ONLY" in *b*)
             -- udp-client 127.0.0.20:9899 --local 127.0.0.21:9900 $OPTS
         pair b-udp-server-kernel-client udp-server 127.0.0.30:9900 $OPTS \
             -- kernel-client 127.0.0.30:38412 --encap-port 9900 $OPTS
+        # The same two pairings through a UDP relay that drops LOSS% of datagrams
+        # each way: retransmission (T3-rtx, fast retransmit, gap reports) across the
+        # two implementations. The relay acts like a NAT between them.
+        echo "=== (b) the same through a relay dropping $LOSS% of datagrams each way"
+        LOPTS="--streams 4 --count 20 --large 65536 --burst 100"
+        ./interop lossy-relay 127.0.0.40:9901 --to 127.0.0.22:9899 --loss "$LOSS" >relay1.log 2>&1 &
+        rpid=$!
+        wait_for relay1.log listening
+        pair b-lossy-kernel-server-udp-client kernel-server 127.0.0.22:38412 $LOPTS \
+            -- udp-client 127.0.0.40:9901 --local 127.0.0.23:9900 $LOPTS
+        kill $rpid; wait $rpid; rc=$?; cat relay1.log
+        result b-lossy-relay-1 $rc "$(grep '^PASS\|^FAIL' relay1.log)"
+        ./interop lossy-relay 127.0.0.41:9901 --to 127.0.0.32:9900 --loss "$LOSS" >relay2.log 2>&1 &
+        rpid=$!
+        wait_for relay2.log listening
+        pair b-lossy-udp-server-kernel-client udp-server 127.0.0.32:9900 $LOPTS \
+            -- kernel-client 127.0.0.41:38412 --encap-port 9901 $LOPTS
+        kill $rpid; wait $rpid; rc=$?; cat relay2.log
+        result b-lossy-relay-2 $rc "$(grep '^PASS\|^FAIL' relay2.log)"
     fi
 ;; esac
 exit 0
@@ -187,7 +207,7 @@ chmod +x "$WORK/guest.sh"
 
 say "running in the microVM (work dir $WORK)"
 set +e
-VMRUN_QUIET=1 "$KIT/vmrun.sh" "$WORK" "./guest.sh '$ONLY' '$UDP_MODES' '${BURST:-300}'"
+VMRUN_QUIET=1 "$KIT/vmrun.sh" "$WORK" "./guest.sh '$ONLY' '$UDP_MODES' '${BURST:-300}' '${LOSS:-2}'"
 vmrc=$?
 set -e
 if [ ! -s "$WORK/vm.log" ] || [ "$vmrc" -ne 0 ]; then

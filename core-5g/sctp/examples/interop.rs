@@ -14,6 +14,7 @@
 //! interop udp-server    ADDR  [same options]
 //! interop udp-client    ADDR  [--local ADDR] [same options]
 //! interop n2-kernel-server ADDR / n2-kernel-client ADDR   [same options]
+//! interop lossy-relay   ADDR  --to ADDR --loss PERCENT
 //! ```
 //! kernel-*: hexcore-sctp-kernel directly; `ADDR` is an SCTP address
 //! (`127.0.0.1:38412`). `--encap-port` makes the kernel client encapsulate in UDP
@@ -23,6 +24,7 @@
 //! with `Transport::Udp`); `ADDR` is a UDP address, the SCTP port inside is 38412.
 //! n2-kernel-*: the same N2 API with `Transport::Kernel` (hexcore-sctp's wrapper of
 //! the kernel crate); `ADDR` is an SCTP address.
+//! lossy-relay: a UDP relay that drops datagrams, to put between the two stacks.
 //! `scripts/sctp-kernel-interop.sh` runs all pairings in a microVM.
 
 use std::collections::BTreeSet;
@@ -47,11 +49,14 @@ struct Args {
     large: usize,
     burst: usize,
     encap_port: Option<u16>,
+    to: Option<SocketAddr>,
+    loss: u32,
+    dump: bool,
 }
 
 fn usage() -> String {
-    "usage: interop (kernel-server|kernel-client|udp-server|udp-client|n2-kernel-server|n2-kernel-client) ADDR [--local ADDR] [--count N] \
-     [--streams S] [--large BYTES] [--burst N] [--encap-port PORT]"
+    "usage: interop (kernel-server|kernel-client|udp-server|udp-client|n2-kernel-server|n2-kernel-client|lossy-relay) ADDR [--local ADDR] [--count N] \
+     [--streams S] [--large BYTES] [--burst N] [--encap-port PORT] [--to ADDR --loss PERCENT [--dump 1]]"
         .to_owned()
 }
 
@@ -68,6 +73,9 @@ fn parse_args() -> Result<Args, String> {
         large: 64 * 1024,
         burst: 0,
         encap_port: None,
+        to: None,
+        loss: 0,
+        dump: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -79,6 +87,9 @@ fn parse_args() -> Result<Args, String> {
             "--large" => args.large = value.parse().map_err(|e| bad(&e))?,
             "--burst" => args.burst = value.parse().map_err(|e| bad(&e))?,
             "--encap-port" => args.encap_port = Some(value.parse().map_err(|e| bad(&e))?),
+            "--to" => args.to = Some(value.parse().map_err(|e| bad(&e))?),
+            "--loss" => args.loss = value.parse().map_err(|e| bad(&e))?,
+            "--dump" => args.dump = value == "1",
             _ => return Err(format!("unknown option {flag}\n{}", usage())),
         }
     }
@@ -307,6 +318,7 @@ async fn run(args: &Args) -> Result<String, String> {
         remote_udp_encaps_port: args.encap_port,
     };
     match args.mode.as_str() {
+        "lossy-relay" => relay(args).await,
         "kernel-server" => {
             let listener =
                 KernelListener::bind_with(args.addr, &options).map_err(|e| format!("bind {}: {e}", args.addr))?;
@@ -357,6 +369,132 @@ async fn run(args: &Args) -> Result<String, String> {
         }
         other => Err(format!("unknown mode {other}\n{}", usage())),
     }
+}
+
+/// A UDP relay that drops `--loss` percent of datagrams each way (seeded, so runs
+/// repeat). The side that sends first to ADDR is the initiator; the relay forwards
+/// its datagrams to `--to` from a second socket and the answers back, like a NAT.
+/// Runs until SIGTERM (or 10 minutes), then prints its counts. (Do not end it on
+/// idleness: retransmission back-off leaves long silent gaps, RTO.Max is 60 s.)
+async fn relay(args: &Args) -> Result<String, String> {
+    let to = args.to.ok_or("lossy-relay needs --to ADDR")?;
+    let front = tokio::net::UdpSocket::bind(args.addr)
+        .await
+        .map_err(|e| format!("bind {}: {e}", args.addr))?;
+    let back = tokio::net::UdpSocket::bind(SocketAddr::new(args.addr.ip(), 0))
+        .await
+        .map_err(|e| format!("bind back socket: {e}"))?;
+    println!("lossy-relay: listening on {} -> {to}, loss {}%", args.addr, args.loss);
+    let mut rng: u64 = 0x5eed_1234_abcd_0001;
+    let mut drop_it = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % 100) < u64::from(args.loss)
+    };
+    let (mut initiator, mut passed, mut dropped) = (None, [0usize; 2], [0usize; 2]);
+    let start = std::time::Instant::now();
+    let (mut a, mut b) = (vec![0u8; 65536], vec![0u8; 65536]);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("SIGTERM handler: {e}"))?;
+    let deadline = tokio::time::sleep(Duration::from_secs(600));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            r = front.recv_from(&mut a) => {
+                let (n, from) = r.map_err(|e| format!("relay recv: {e}"))?;
+                initiator = Some(from);
+                let lost = drop_it();
+                if args.dump {
+                    let t = start.elapsed().as_secs_f64();
+                    println!("  {t:8.3} -> {} {}", if lost { "DROP" } else { "pass" }, summarize(&a[..n]));
+                }
+                if lost { dropped[0] += 1; continue; }
+                passed[0] += 1;
+                back.send_to(&a[..n], to).await.map_err(|e| format!("relay send: {e}"))?;
+            }
+            r = back.recv_from(&mut b) => {
+                let (n, _) = r.map_err(|e| format!("relay recv: {e}"))?;
+                let Some(dst) = initiator else { continue };
+                let lost = drop_it();
+                if args.dump {
+                    let t = start.elapsed().as_secs_f64();
+                    println!("  {t:8.3} <- {} {}", if lost { "DROP" } else { "pass" }, summarize(&b[..n]));
+                }
+                if lost { dropped[1] += 1; continue; }
+                passed[1] += 1;
+                front.send_to(&b[..n], dst).await.map_err(|e| format!("relay send: {e}"))?;
+            }
+            _ = term.recv() => break,
+            () = &mut deadline => break,
+        }
+    }
+    if passed[0] == 0 || passed[1] == 0 {
+        return Err(format!("no traffic both ways (passed {passed:?})"));
+    }
+    Ok(format!(
+        "forward {} passed / {} dropped, back {} passed / {} dropped",
+        passed[0], dropped[0], passed[1], dropped[1]
+    ))
+}
+
+/// One line per SCTP packet (RFC 9260 §3): verification tag and each chunk, with the
+/// fields that matter for retransmission.
+fn summarize(p: &[u8]) -> String {
+    let be16 = |o: usize| p.get(o..o + 2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let be32 = |o: usize| {
+        p.get(o..o + 4)
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut out = format!("{}B vtag={:08x}", p.len(), be32(4));
+    let mut off = 12;
+    while off + 4 <= p.len() {
+        let (kind, flags, len) = (p[off], p[off + 1], usize::from(be16(off + 2)));
+        let chunk = match kind {
+            0 => format!(
+                "DATA(tsn={} sid={} ssn={} {}{}{})",
+                be32(off + 4),
+                be16(off + 8),
+                be16(off + 10),
+                if flags & 2 != 0 { "B" } else { "" },
+                if flags & 1 != 0 { "E" } else { "" },
+                if flags & 8 != 0 { " I" } else { "" }
+            ),
+            3 => {
+                let gaps = usize::from(be16(off + 12));
+                let blocks: Vec<String> = (0..gaps)
+                    .map(|g| format!("{}-{}", be16(off + 16 + 4 * g), be16(off + 18 + 4 * g)))
+                    .collect();
+                format!(
+                    "SACK(cum={} rwnd={} gaps=[{}] dups={})",
+                    be32(off + 4),
+                    be32(off + 8),
+                    blocks.join(","),
+                    be16(off + 14)
+                )
+            }
+            1 => "INIT".to_owned(),
+            2 => "INIT-ACK".to_owned(),
+            4 => "HEARTBEAT".to_owned(),
+            5 => "HEARTBEAT-ACK".to_owned(),
+            6 => format!("ABORT(flags={flags})"),
+            7 => format!("SHUTDOWN(cum={})", be32(off + 4)),
+            8 => "SHUTDOWN-ACK".to_owned(),
+            9 => "ERROR".to_owned(),
+            10 => "COOKIE-ECHO".to_owned(),
+            11 => "COOKIE-ACK".to_owned(),
+            14 => "SHUTDOWN-COMPLETE".to_owned(),
+            192 => format!("FORWARD-TSN(cum={})", be32(off + 4)),
+            k => format!("chunk{k}"),
+        };
+        out.push(' ');
+        out.push_str(&chunk);
+        if len < 4 {
+            break;
+        }
+        off += (len + 3) & !3;
+    }
+    out
 }
 
 fn n2_transport(mode: &str) -> Transport {
