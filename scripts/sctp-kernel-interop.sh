@@ -180,6 +180,11 @@ case "$ONLY" in *b*)
             -- udp-client 127.0.0.20:9899 --local 127.0.0.21:9900 $OPTS
         pair b-udp-server-kernel-client udp-server 127.0.0.30:9900 $OPTS \
             -- kernel-client 127.0.0.30:38412 --encap-port 9900 $OPTS
+        # IPv6: the kernel's tunnel also listens on [::]:9899.
+        pair b-ipv6-kernel-server-udp-client kernel-server [::1]:38412 $OPTS \
+            -- udp-client [::1]:9899 --local [::1]:9900 $OPTS
+        pair b-ipv6-udp-server-kernel-client udp-server [::1]:9902 $OPTS \
+            -- kernel-client [::1]:38412 --encap-port 9902 $OPTS
         # The same two pairings through a UDP relay that drops LOSS% of datagrams
         # each way: retransmission (T3-rtx, fast retransmit, gap reports) across the
         # two implementations. The relay acts like a NAT between them.
