@@ -332,7 +332,8 @@ impl Gnb {
             if let Ok(p) = ei.build() {
                 let _ = self.queue(STREAM_NON_UE, &p);
             }
-            self.events.push_back(GnbEvent::Undecodable(format!("{}: {e}", pdu.message_name())));
+            self.events
+                .push_back(GnbEvent::Undecodable(format!("{}: {e}", pdu.message_name())));
         }
     }
 
@@ -411,17 +412,15 @@ impl Gnb {
                             pdu_session_ids: Vec::new(),
                         };
                         self.queue_ok(STREAM_UE, complete.build());
-                        self.events.push_back(GnbEvent::UeContextReleased { ue, cause: m.cause });
+                        self.events
+                            .push_back(GnbEvent::UeContextReleased { ue, cause: m.cause });
                     }
                     None => self.unknown_ue(pdu),
                 }
             }
             (ProcedureCode::ErrorIndication, InitiatingMessage) => {
                 let m = ErrorIndication::parse(pdu)?;
-                let ue = m
-                    .ran_ue_ngap_id
-                    .and_then(|r| self.links.get(&r.0))
-                    .map(|l| l.ue);
+                let ue = m.ran_ue_ngap_id.and_then(|r| self.links.get(&r.0)).map(|l| l.ue);
                 self.events.push_back(GnbEvent::ErrorIndication { ue, cause: m.cause });
             }
             (ProcedureCode::NGReset, SuccessfulOutcome) => {
@@ -545,7 +544,9 @@ impl Gnb {
     fn queue_ok(&mut self, stream: u16, pdu: Result<NgapPdu, hexcore_ngap::Error>) {
         match pdu.and_then(|p| p.encode()) {
             Ok(data) => self.transmits.push_back(Transmit { stream, data }),
-            Err(e) => self.events.push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
+            Err(e) => self
+                .events
+                .push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
         }
     }
 }

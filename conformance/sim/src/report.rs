@@ -119,11 +119,7 @@ impl Report {
                     let _ = writeln!(s, "><system-out>{}</system-out></testcase>", xml_escape(&o.detail));
                 }
                 Verdict::Fail => {
-                    let _ = writeln!(
-                        s,
-                        "><failure message=\"{}\"/></testcase>",
-                        xml_escape(&o.detail)
-                    );
+                    let _ = writeln!(s, "><failure message=\"{}\"/></testcase>", xml_escape(&o.detail));
                 }
                 Verdict::Skip => {
                     let _ = writeln!(s, "><skipped message=\"{}\"/></testcase>", xml_escape(&o.detail));

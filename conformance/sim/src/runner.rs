@@ -98,7 +98,11 @@ impl Settings {
 
     fn gnb(&self, index: usize) -> Result<GnbConfig, String> {
         let mut g = GnbConfig::new(self.plmn()?, self.tac);
-        g.slices = self.slices.iter().map(|&(sst, sd)| SNssai { sst, sd: sd.map(u24) }).collect();
+        g.slices = self
+            .slices
+            .iter()
+            .map(|&(sst, sd)| SNssai { sst, sd: sd.map(u24) })
+            .collect();
         g.gnb_id = 0x100 + index as u32;
         g.name = format!("hexcore-sim-{index}");
         Ok(g)
@@ -174,14 +178,24 @@ struct Driver {
 }
 
 impl Driver {
-    async fn connect(settings: &Settings, gnb: GnbConfig, index: usize, capture: Arc<Mutex<Capture>>) -> Result<Self, String> {
+    async fn connect(
+        settings: &Settings,
+        gnb: GnbConfig,
+        index: usize,
+        capture: Arc<Mutex<Capture>>,
+    ) -> Result<Self, String> {
         let options = N2Options {
             connect_timeout: settings.timeout,
             ..N2Options::default()
         };
         let assoc = N2Association::connect_with(settings.transport, None, settings.amf, &options)
             .await
-            .map_err(|e| format!("cannot reach the AMF at {} over {}: {e}", settings.amf, settings.transport))?;
+            .map_err(|e| {
+                format!(
+                    "cannot reach the AMF at {} over {}: {e}",
+                    settings.amf, settings.transport
+                )
+            })?;
         let carrier = match settings.transport {
             Transport::Udp => Carrier::Udp,
             Transport::Kernel => Carrier::Ip,
@@ -296,9 +310,9 @@ impl Driver {
             SimEvent::Ue(k, UeEvent::SecurityModeRejected(c)) if *k == ue => {
                 Some(Err(format!("UE rejected the Security Mode Command (#{})", c.value())))
             }
-            SimEvent::KgnbChecked { ue: k, matches: false } if *k == ue => {
-                Some(Err("KgNB in Initial Context Setup differs from the UE's (TS 33.501 A.9)".into()))
-            }
+            SimEvent::KgnbChecked { ue: k, matches: false } if *k == ue => Some(Err(
+                "KgNB in Initial Context Setup differs from the UE's (TS 33.501 A.9)".into(),
+            )),
             _ => None,
         })
         .await?
@@ -525,10 +539,12 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             c.sqn_seen = Some(1 << 25);
             let ue = d.add_ue(c)?;
             d.register(ue, RegistrationKind::InitialSuci).await?;
-            let resynced = d
-                .seen
-                .iter()
-                .any(|e| matches!(e, SimEvent::Ue(_, UeEvent::AuthenticationFailureSent(MmCause::SynchFailure))));
+            let resynced = d.seen.iter().any(|e| {
+                matches!(
+                    e,
+                    SimEvent::Ue(_, UeEvent::AuthenticationFailureSent(MmCause::SynchFailure))
+                )
+            });
             d.switch_off(ue).await;
             if resynced {
                 Ok(Step::Pass("AUTS sent, network resynchronised, registered".into()))
@@ -551,10 +567,14 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             let end = d
                 .wait_for("the network's reaction to MAC failure", |e| match e {
                     SimEvent::Ue(_, UeEvent::AuthenticationRejected) => Some(Ok("Authentication Reject".to_string())),
-                    SimEvent::Ue(_, UeEvent::RegistrationRejected(c)) => Some(Ok(format!("Registration Reject #{}", c.value()))),
+                    SimEvent::Ue(_, UeEvent::RegistrationRejected(c)) => {
+                        Some(Ok(format!("Registration Reject #{}", c.value())))
+                    }
                     SimEvent::Ue(_, UeEvent::IdentityRequested(_)) => Some(Ok("Identity Request".to_string())),
                     SimEvent::Gnb(GnbEvent::UeContextReleased { .. }) => Some(Ok("UE Context Release".to_string())),
-                    SimEvent::Ue(_, UeEvent::Registered { .. }) => Some(Err("registered despite a MAC failure".to_string())),
+                    SimEvent::Ue(_, UeEvent::Registered { .. }) => {
+                        Some(Err("registered despite a MAC failure".to_string()))
+                    }
                     _ => None,
                 })
                 .await??;
@@ -565,7 +585,10 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             c.imsi = settings.unknown_imsi.clone();
             let ue = d.add_ue(c)?;
             match d.register(ue, RegistrationKind::InitialSuci).await {
-                Ok(_) => Err(format!("IMSI {} registered but is not provisioned", settings.unknown_imsi)),
+                Ok(_) => Err(format!(
+                    "IMSI {} registered but is not provisioned",
+                    settings.unknown_imsi
+                )),
                 Err(e) if e.starts_with("Registration Reject") || e.starts_with("Authentication Reject") => {
                     Ok(Step::Pass(e))
                 }
@@ -587,7 +610,9 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             let end = d
                 .wait_for("the end of the registration", |e| match e {
                     SimEvent::Gnb(GnbEvent::UeContextReleased { .. }) => Some(Ok("UE Context Release".to_string())),
-                    SimEvent::Ue(_, UeEvent::RegistrationRejected(c)) => Some(Ok(format!("Registration Reject #{}", c.value()))),
+                    SimEvent::Ue(_, UeEvent::RegistrationRejected(c)) => {
+                        Some(Ok(format!("Registration Reject #{}", c.value())))
+                    }
                     SimEvent::Ue(_, UeEvent::Registered { .. }) => Some(Err("registered".to_string())),
                     _ => None,
                 })
@@ -696,7 +721,10 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
                 _ => None,
             })
             .await?;
-            Ok(Step::Pass(format!("5GMM STATUS #{}; deregistered after", cause.value())))
+            Ok(Step::Pass(format!(
+                "5GMM STATUS #{}; deregistered after",
+                cause.value()
+            )))
         }
         "ues-100" => {
             let n = settings.ues.min(100);
@@ -768,13 +796,10 @@ async fn alive(settings: &Settings, d: &mut Driver) -> Result<(), String> {
 }
 
 fn kgnb_note(d: &Driver, ue: UeKey) -> String {
-    match d
-        .seen
-        .iter()
-        .find_map(|e| match e {
-            SimEvent::KgnbChecked { ue: k, matches } if *k == ue => Some(*matches),
-            _ => None,
-        }) {
+    match d.seen.iter().find_map(|e| match e {
+        SimEvent::KgnbChecked { ue: k, matches } if *k == ue => Some(*matches),
+        _ => None,
+    }) {
         Some(true) => ", KgNB matches".into(),
         Some(false) => ", KgNB differs".into(),
         None => String::new(),

@@ -281,6 +281,8 @@ pub struct Ue {
     guti: Option<Guti>,
     /// The full initial Registration Request, for the SMC Complete container.
     initial_message: Option<Vec<u8>>,
+    /// The initial message went with cleartext IEs only (no valid context).
+    initial_cleartext_only: bool,
     /// UL NAS COUNT of the Security Mode Complete (input of KgNB, TS 33.501 A.9).
     smc_complete_count: Option<u32>,
     transmits: VecDeque<UeTransmit>,
@@ -307,6 +309,7 @@ impl Ue {
             security: None,
             guti: None,
             initial_message: None,
+            initial_cleartext_only: false,
             smc_complete_count: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -348,7 +351,11 @@ impl Ue {
     /// Mode Complete, to compare with the key the AMF gave the gNB.
     pub fn kgnb(&self) -> Option<[u8; 32]> {
         let s = self.security.as_ref()?;
-        Some(keys::kgnb(&s.kamf, self.smc_complete_count?, keys::AccessType::ThreeGpp))
+        Some(keys::kgnb(
+            &s.kamf,
+            self.smc_complete_count?,
+            keys::AccessType::ThreeGpp,
+        ))
     }
 
     /// The next uplink NAS PDU.
@@ -393,7 +400,10 @@ impl Ue {
             (false, _) => self.suci()?,
         };
         let ngksi = match &self.security {
-            Some(s) => NasKeySetIdentifier { mapped: false, ksi: s.ksi },
+            Some(s) => NasKeySetIdentifier {
+                mapped: false,
+                ksi: s.ksi,
+            },
             None => NasKeySetIdentifier::NO_KEY,
         };
         let registration_type = RegistrationType {
@@ -405,16 +415,21 @@ impl Ue {
         cleartext.ue_security_capability = Some(self.capability());
         let mut full = cleartext.clone();
         full.requested_nssai = Some(Nssai(
-            self.config.nssai.iter().map(|&(sst, sd)| SNssai::new(sst, sd)).collect(),
+            self.config
+                .nssai
+                .iter()
+                .map(|&(sst, sd)| SNssai::new(sst, sd))
+                .collect(),
         ));
         let full = Message::from(full).encode();
         self.smc_complete_count = None;
         self.state = MmState::RegisteredInitiated;
         self.connected = true;
         let s_tmsi = if use_guti { self.guti.map(|g| g.s_tmsi()) } else { None };
+        self.initial_message = Some(full.clone());
+        self.initial_cleartext_only = self.security.is_none();
         match self.security.as_mut() {
             None => {
-                self.initial_message = Some(full);
                 let nas = Message::from(cleartext).encode();
                 self.transmits.push_back(UeTransmit {
                     nas,
@@ -434,7 +449,6 @@ impl Ue {
                     Direction::Uplink,
                     &full,
                 );
-                self.initial_message = None;
                 cleartext.nas_message_container = Some(NasMessageContainer(ciphered));
                 let nas = protect(sec, &Message::from(cleartext), SecurityHeaderType::IntegrityProtected)?;
                 self.transmits.push_back(UeTransmit {
@@ -454,7 +468,10 @@ impl Ue {
             None => self.suci()?,
         };
         let ngksi = match &self.security {
-            Some(s) => NasKeySetIdentifier { mapped: false, ksi: s.ksi },
+            Some(s) => NasKeySetIdentifier {
+                mapped: false,
+                ksi: s.ksi,
+            },
             None => NasKeySetIdentifier::NO_KEY,
         };
         let m = DeregistrationRequestUeOriginating::new(
@@ -492,7 +509,10 @@ impl Ue {
         };
         let m = ServiceRequest::new(
             MmHeader::default(),
-            NasKeySetIdentifier { mapped: false, ksi: sec.ksi },
+            NasKeySetIdentifier {
+                mapped: false,
+                ksi: sec.ksi,
+            },
             ServiceType::Signalling,
             MobileIdentity::STmsi(guti.s_tmsi()),
         );
@@ -543,9 +563,9 @@ impl Ue {
             return self.security_mode_command(&sp);
         }
         let Some(sec) = self.security.as_mut() else {
-            return self
-                .events
-                .push_back(UeEvent::Discarded("protected message without a security context".into()));
+            return self.events.push_back(UeEvent::Discarded(
+                "protected message without a security context".into(),
+            ));
         };
         let plain = match sec
             .ctx
@@ -570,8 +590,9 @@ impl Ue {
                 Ok(())
             }
             Message::SecurityModeCommand(_) => {
-                self.events
-                    .push_back(UeEvent::Discarded("Security mode command without integrity protection".into()));
+                self.events.push_back(UeEvent::Discarded(
+                    "Security mode command without integrity protection".into(),
+                ));
                 Ok(())
             }
             Message::RegistrationAccept(a) if protected => self.registration_accept(&a),
@@ -591,7 +612,9 @@ impl Ue {
                     re_registration_required: r.deregistration_type.re_registration_required,
                     cause: r.cause,
                 });
-                self.send(Message::from(DeregistrationAcceptUeTerminated::new(MmHeader::default())))
+                self.send(Message::from(
+                    DeregistrationAcceptUeTerminated::new(MmHeader::default()),
+                ))
             }
             Message::ServiceAccept(_) if protected => {
                 self.state = MmState::Registered;
@@ -622,8 +645,10 @@ impl Ue {
             }
             other if !protected && self.security.is_some() => {
                 // TS 24.501 §4.4.4.2: after security mode, these need integrity.
-                self.events
-                    .push_back(UeEvent::Discarded(format!("{} without integrity protection", other.name())));
+                self.events.push_back(UeEvent::Discarded(format!(
+                    "{} without integrity protection",
+                    other.name()
+                )));
                 Ok(())
             }
             other => {
@@ -707,10 +732,7 @@ impl Ue {
             return reject(self, MmCause::UeSecurityCapabilitiesMismatch);
         }
         let alg = smc.selected_algorithms;
-        let (Some(nea), Some(nia)) = (
-            Nea::from_id(alg.ciphering.value()),
-            Nia::from_id(alg.integrity.value()),
-        ) else {
+        let (Some(nea), Some(nia)) = (Nea::from_id(alg.ciphering.value()), Nia::from_id(alg.integrity.value())) else {
             return reject(self, MmCause::UeSecurityCapabilitiesMismatch);
         };
         let capable = |octet: u8, id: u8| id < 8 && octet & (0x80 >> id) != 0;
@@ -729,11 +751,13 @@ impl Ue {
         {
             complete.imeisv = Some(MobileIdentity::Imeisv(self.config.imeisv.clone()));
         }
+        // §5.4.2.3: the whole initial message when it went with cleartext IEs only,
+        // or when the AMF asks for it (RINMR).
         let rinmr = smc.additional_security_information.is_some_and(|a| a.rinmr());
-        if let Some(initial) = self.initial_message.take() {
+        if (self.initial_cleartext_only || rinmr)
+            && let Some(initial) = self.initial_message.take()
+        {
             complete.nas_message_container = Some(NasMessageContainer(initial));
-        } else if rinmr {
-            complete.nas_message_container = None;
         }
         let count = sec.ctx.next_tx_count().value();
         match protect(
@@ -793,7 +817,8 @@ impl Ue {
     fn status(&mut self, cause: MmCause) {
         self.events.push_back(UeEvent::StatusSent(cause));
         if let Err(e) = self.send(Message::from(MmStatus::new(MmHeader::default(), cause))) {
-            self.events.push_back(UeEvent::Discarded(format!("cannot send 5GMM STATUS: {e}")));
+            self.events
+                .push_back(UeEvent::Discarded(format!("cannot send 5GMM STATUS: {e}")));
         }
     }
 
@@ -840,7 +865,9 @@ impl Ue {
             SuciProfile::Null => (NasScheme::Null, 0, SchemeOutput::Msin(msin)),
             SuciProfile::ProfileA { public_key, key_id } => {
                 let out = self.conceal(ProtectionScheme::ProfileA, public_key, &msin)?;
-                let (eph, rest) = out.split_at_checked(32).ok_or(UeError::BadConfig("short ECIES output"))?;
+                let (eph, rest) = out
+                    .split_at_checked(32)
+                    .ok_or(UeError::BadConfig("short ECIES output"))?;
                 let (ct, tag) = rest
                     .split_at_checked(rest.len().saturating_sub(8))
                     .ok_or(UeError::BadConfig("short ECIES output"))?;
@@ -856,7 +883,9 @@ impl Ue {
             }
             SuciProfile::ProfileB { public_key, key_id } => {
                 let out = self.conceal(ProtectionScheme::ProfileB, public_key, &msin)?;
-                let (eph, rest) = out.split_at_checked(33).ok_or(UeError::BadConfig("short ECIES output"))?;
+                let (eph, rest) = out
+                    .split_at_checked(33)
+                    .ok_or(UeError::BadConfig("short ECIES output"))?;
                 let (ct, tag) = rest
                     .split_at_checked(rest.len().saturating_sub(8))
                     .ok_or(UeError::BadConfig("short ECIES output"))?;

@@ -48,11 +48,15 @@ impl Usim {
         }
     }
 
-    /// A USIM that has already seen `sqn` (to provoke a resynchronisation against a
-    /// network whose SQN is lower). Returns `None` if `sqn` is not acceptable to a
-    /// fresh window (more than Δ ahead, TS 33.102 C.2.2).
+    /// A USIM that has already accepted the SEQ of `sqn` in every IND slot, so that
+    /// any network SQN with a SEQ not above it is stale (to provoke a
+    /// resynchronisation). Returns `None` if that SEQ is not acceptable to a fresh
+    /// window (more than Δ ahead, TS 33.102 C.2.2).
     pub fn with_sqn_seen(mut self, sqn: u64) -> Option<Self> {
-        self.window.accept(sqn).ok()?;
+        let s = sqn::seq(sqn);
+        for ind in 0..sqn::IND_SLOTS as u64 {
+            self.window.accept((s << sqn::IND_BITS) | ind).ok()?;
+        }
         Some(self)
     }
 
@@ -68,7 +72,9 @@ impl Usim {
         };
         let received = sqn::sqn_from_bytes(&check.sqn);
         if self.window.accept(received).is_err() {
-            let auts = self.milenage.generate_auts(rand, &sqn::sqn_to_bytes(self.window.sqn_ms()));
+            let auts = self
+                .milenage
+                .generate_auts(rand, &sqn::sqn_to_bytes(self.window.sqn_ms()));
             return Challenge::SynchFailure { auts };
         }
         let v = &check.vector;
@@ -144,14 +150,18 @@ mod tests {
         autn[8..].copy_from_slice(&MAC_A);
         let mut usim = Usim::new(&K, &OPC);
         // MAC-A verifies (not a MAC failure), but SEQ is more than Δ ahead of a USIM
-        // that has seen nothing (TS 33.102 C.2.2): synch failure, SQN_MS = 0, so AUTS
-        // starts with AK* of the table.
+        // that has seen nothing (TS 33.102 C.2.2): synch failure; SQN_MS has SEQ 0, so
+        // AUTS is its IND concealed with AK* of the table.
+        let sqn_ms = sqn::sqn_to_bytes(usim.sqn_ms());
+        assert_eq!(sqn::seq(usim.sqn_ms()), 0);
         let Challenge::SynchFailure { auts } = usim.challenge(&RAND, &autn, &snn()) else {
             panic!("expected a synch failure")
         };
-        assert_eq!(auts[..6], AK_STAR);
+        for i in 0..6 {
+            assert_eq!(auts[i], sqn_ms[i] ^ AK_STAR[i]);
+        }
         let network = Milenage::new(&K, &OPC);
-        assert_eq!(network.verify_auts(&RAND, &auts), Ok([0; 6]));
+        assert_eq!(network.verify_auts(&RAND, &auts), Ok(sqn_ms));
         assert_eq!(network.f1_star(&RAND, &SQN, &AMF), MAC_S);
     }
 
@@ -174,7 +184,10 @@ mod tests {
     #[test]
     fn replay_gives_auts_that_carries_sqn_ms() {
         let mut usim = Usim::new(&K, &OPC);
-        assert!(matches!(usim.challenge(&RAND, &autn_for(0x21), &snn()), Challenge::Accepted { .. }));
+        assert!(matches!(
+            usim.challenge(&RAND, &autn_for(0x21), &snn()),
+            Challenge::Accepted { .. }
+        ));
         let Challenge::SynchFailure { auts } = usim.challenge(&RAND, &autn_for(0x21), &snn()) else {
             panic!("a replayed SQN must fail the freshness check")
         };
@@ -190,8 +203,11 @@ mod tests {
         let mut k = K;
         k[0] ^= 1;
         let mut usim = Usim::new(&k, &OPC);
+        let before = usim.sqn_ms();
         assert_eq!(usim.challenge(&RAND, &autn_for(0x21), &snn()), Challenge::MacFailure);
-        assert_eq!(usim.sqn_ms(), 0);
+        // Nothing was accepted.
+        assert_eq!(usim.sqn_ms(), before);
+        assert_eq!(sqn::seq(usim.sqn_ms()), 0);
     }
 
     #[test]
