@@ -14,10 +14,13 @@ use hexcore_capture::{Carrier, LinkType, Synthesizer, Writer};
 use hexcore_nas::MmCause;
 use hexcore_nas::ie::Guti;
 use hexcore_ngap::{Cause, CauseMisc, CauseRadioNetwork, Plmn, SNssai};
-use hexcore_sctp::{AssociationEvent, N2Association, N2Options, PPID_NGAP, Transport};
+use hexcore_sctp::{AssociationEvent, N2Association, N2Options, PPID_NGAP};
+
+pub use crate::report::Report;
+pub use hexcore_sctp::Transport;
 
 use crate::gnb::{GnbConfig, GnbEvent, UeKey};
-use crate::report::{Outcome, Report, Verdict};
+use crate::report::{Outcome, Verdict};
 use crate::sim::{Sim, SimEvent};
 use crate::ue::{Behaviour, RegistrationKind, SuciProfile, UeConfig, UeEvent};
 

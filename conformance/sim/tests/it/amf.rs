@@ -83,7 +83,18 @@ impl Amf {
     }
 
     pub fn handle(&mut self, octets: &[u8]) {
-        let pdu = NgapPdu::decode(octets).unwrap();
+        let Ok(pdu) = NgapPdu::decode(octets).and_then(|p| p.check().map(|()| p)) else {
+            // TS 38.413 §10.2: a transfer syntax error is answered with Error Indication.
+            let ei = ErrorIndication {
+                amf_ue_ngap_id: None,
+                ran_ue_ngap_id: None,
+                cause: Some(Cause::Protocol(hexcore_ngap::CauseProtocol::TransferSyntaxError)),
+                criticality_diagnostics: None,
+            };
+            self.log.push("malformed NGAP".into());
+            self.send(ei.build().unwrap());
+            return;
+        };
         self.log.push(pdu.message_name().to_string());
         match (pdu.procedure_code(), pdu.kind()) {
             (ProcedureCode::NGSetup, PduKind::InitiatingMessage) => {
@@ -91,7 +102,7 @@ impl Amf {
                 let ok = r
                     .supported_tas
                     .iter()
-                    .any(|ta| ta.broadcast_plmns.iter().any(|b| b.plmn == self.plmn));
+                    .any(|ta| ta.tac.value() == 1 && ta.broadcast_plmns.iter().any(|b| b.plmn == self.plmn));
                 if ok {
                     let resp = NgSetupResponse {
                         amf_name: "test-amf".into(),
@@ -207,7 +218,15 @@ impl Amf {
                 let plain = sec
                     .unprotect(sp.sequence_number, &sp.mac, &sp.payload, sp.header_type.is_ciphered())
                     .expect("uplink NAS MAC must verify");
-                Message::decode_inner(&plain).unwrap()
+                match Message::decode_inner(&plain) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // TS 24.501 §7: answer with 5GMM STATUS.
+                        self.log.push("malformed NAS".into());
+                        self.dl(id, Message::from(MmStatus::new(MmHeader::default(), e.mm_cause())));
+                        return;
+                    }
+                }
             }
         };
         self.log.push(m.name().to_string());

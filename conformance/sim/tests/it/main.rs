@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod amf;
+mod runner;
 
 use amf::{Amf, Subscriber};
 use hexcore_nas::MmCause;
@@ -17,10 +18,15 @@ use hexcore_sim::{
 const IMSI: &str = "999700000000001";
 
 fn amf() -> Amf {
+    amf_with(3)
+}
+
+/// An emulated AMF with subscribers 999700000000001 onwards.
+pub fn amf_with(n: u64) -> Amf {
     let mut a = Amf::new();
-    for i in 1..=3u64 {
+    for i in 1..=n {
         a.subscribers.insert(
-            format!("99970000000000{i}"),
+            format!("{}", 999_700_000_000_000u64 + i),
             Subscriber {
                 k: DEFAULT_K,
                 opc: DEFAULT_OPC,
