@@ -1,0 +1,203 @@
+//! Per-UE state: one [`UeContext`] per NG connection, keyed by AMF UE NGAP ID, with a
+//! 5GMM state machine whose states carry only the data valid in them.
+//!
+//! Registration (TS 24.501 §5.5.1.2, TS 23.502 §4.2.2.2.2):
+//! ```text
+//! Initial UE Message (Registration request)
+//!   ├─ SUCI ───────────────────────────────► AwaitingChallenge (UDM authenticate)
+//!   └─ 5G-GUTI / other ─► Identifying (Identity request, T3570) ─► AwaitingChallenge
+//! AwaitingChallenge ─► Authenticating (Authentication request, T3560)
+//!   ├─ RES* ok (HXRES*) ─► AwaitingConfirmation (AUSF) ─► SecurityMode (SMC, T3560)
+//!   ├─ synch failure (AUTS) ─► AwaitingChallenge (resync, once)
+//!   └─ MAC failure / wrong RES* ─► Authentication reject ─► Releasing
+//! SecurityMode ─► Security mode complete ─► AwaitingSubscription (UDM)
+//!   ─► Accepting (Initial Context Setup with Registration accept, T3550)
+//!   ─► Registration complete ─► Registered
+//! Deregistration request / UE Context Release Request ─► Releasing ─► (removed)
+//! ```
+
+mod nas_security;
+mod registration;
+
+pub use nas_security::{ngap_security_capabilities, select_algorithms};
+
+use hexcore_nas::ie::{NasKeySetIdentifier, Nssai, UeSecurityCapability};
+use hexcore_nas::mm::RegistrationRequest;
+use hexcore_ngap::RanUeNgapId;
+use hexcore_ngap::procedures::UserLocationNr;
+use hexcore_security::NasSecurityContext;
+
+use crate::amf::AssocId;
+
+/// One UE's NG connection and 5GMM context.
+#[derive(Debug)]
+pub struct UeContext {
+    /// The gNB's association.
+    pub assoc: AssocId,
+    /// The SCTP stream of this UE's signalling.
+    pub stream: u16,
+    /// RAN UE NGAP ID.
+    pub ran_ue_ngap_id: RanUeNgapId,
+    /// Where the UE is.
+    pub location: UserLocationNr,
+    /// The 5GMM state.
+    pub state: UeState,
+    /// Retransmissions of the message the running timer guards.
+    pub retransmissions: u8,
+    /// The plain NAS message the running timer guards, and whether it goes out with
+    /// the new-context header (a Security mode command).
+    pub pending_downlink: Option<(Vec<u8>, bool)>,
+}
+
+/// What the UE asked for in its Registration request.
+#[derive(Debug, Clone)]
+pub struct RegInfo {
+    /// The request (the complete one once a Security mode complete brought it).
+    pub request: RegistrationRequest,
+    /// The UE's ngKSI.
+    pub ue_ngksi: NasKeySetIdentifier,
+    /// Whether it arrived with only cleartext IEs.
+    pub cleartext_only: bool,
+}
+
+impl RegInfo {
+    /// UE security capability of the request.
+    pub fn ue_security_capability(&self) -> Option<&UeSecurityCapability> {
+        self.request.ue_security_capability.as_ref()
+    }
+
+    /// Requested NSSAI of the request.
+    pub fn requested_nssai(&self) -> Option<&Nssai> {
+        self.request.requested_nssai.as_ref()
+    }
+}
+
+/// A 5G-AKA challenge in flight.
+#[derive(Debug, Clone, Copy)]
+pub struct Challenge {
+    /// AUSF context.
+    pub ctx: u64,
+    /// RAND.
+    pub rand: [u8; 16],
+    /// HXRES*.
+    pub hxres_star: [u8; 16],
+    /// The ngKSI given to the new context.
+    pub ngksi: u8,
+}
+
+/// The NAS security established by a Security mode command.
+#[derive(Debug, Clone)]
+pub struct Secured {
+    /// SUPI (IMSI digits).
+    pub supi: String,
+    /// KAMF.
+    pub kamf: [u8; 32],
+    /// ngKSI.
+    pub ngksi: u8,
+    /// The NAS security context (keys, algorithms, COUNTs).
+    pub nas: NasSecurityContext,
+    /// The UE's security capability, as it sent it.
+    pub ue_security_capability: UeSecurityCapability,
+    /// IMEISV, if the UE sent it.
+    pub imeisv: Option<String>,
+}
+
+/// The 5GMM state of a UE on the network side.
+#[derive(Debug)]
+pub enum UeState {
+    /// Identity request sent (T3570).
+    Identifying {
+        /// The registration that waits for the identity.
+        reg: Box<RegInfo>,
+    },
+    /// Waiting for the AUSF's challenge.
+    AwaitingChallenge {
+        /// The registration.
+        reg: Box<RegInfo>,
+        /// A resynchronisation was already asked for.
+        resynced: bool,
+    },
+    /// Authentication request sent (T3560).
+    Authenticating {
+        /// The registration.
+        reg: Box<RegInfo>,
+        /// The challenge.
+        challenge: Challenge,
+        /// A resynchronisation was already asked for.
+        resynced: bool,
+    },
+    /// RES* handed to the AUSF.
+    AwaitingConfirmation {
+        /// The registration.
+        reg: Box<RegInfo>,
+        /// The ngKSI of the new context.
+        ngksi: u8,
+    },
+    /// Security mode command sent (T3560).
+    SecurityMode {
+        /// The registration.
+        reg: Box<RegInfo>,
+        /// The new context.
+        secured: Box<Secured>,
+    },
+    /// Waiting for subscription data.
+    AwaitingSubscription {
+        /// The registration.
+        reg: Box<RegInfo>,
+        /// The context in use.
+        secured: Box<Secured>,
+    },
+    /// Registration accept sent (T3550).
+    Accepting {
+        /// The context in use.
+        secured: Box<Secured>,
+        /// The 5G-TMSI assigned.
+        tmsi: u32,
+    },
+    /// 5GMM-REGISTERED.
+    Registered {
+        /// The context in use.
+        secured: Box<Secured>,
+        /// The 5G-TMSI assigned.
+        tmsi: u32,
+    },
+    /// UE Context Release Command sent.
+    Releasing,
+}
+
+impl UeState {
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            UeState::Identifying { .. } => "identifying",
+            UeState::AwaitingChallenge { .. } => "awaiting_challenge",
+            UeState::Authenticating { .. } => "authenticating",
+            UeState::AwaitingConfirmation { .. } => "awaiting_confirmation",
+            UeState::SecurityMode { .. } => "security_mode",
+            UeState::AwaitingSubscription { .. } => "awaiting_subscription",
+            UeState::Accepting { .. } => "accepting",
+            UeState::Registered { .. } => "registered",
+            UeState::Releasing => "releasing",
+        }
+    }
+
+    /// The NAS security context, in the states that have one.
+    pub fn secured_mut(&mut self) -> Option<&mut Secured> {
+        match self {
+            UeState::SecurityMode { secured, .. }
+            | UeState::AwaitingSubscription { secured, .. }
+            | UeState::Accepting { secured, .. }
+            | UeState::Registered { secured, .. } => Some(secured),
+            _ => None,
+        }
+    }
+
+    /// Whether every uplink message must be integrity protected and verified
+    /// (TS 24.501 §4.4.4.3: once the secure exchange of NAS messages is established).
+    pub fn requires_protection(&self) -> bool {
+        matches!(
+            self,
+            UeState::AwaitingSubscription { .. } | UeState::Accepting { .. } | UeState::Registered { .. }
+        )
+    }
+}
