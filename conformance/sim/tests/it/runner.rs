@@ -84,3 +84,15 @@ async fn unknown_scenario_is_refused() {
     let e = runner::run(&s, &["no-such".to_string()]).await.unwrap_err();
     assert!(e.contains("unknown scenario"));
 }
+
+#[tokio::test]
+async fn no_amf_stops_the_run_at_once() {
+    // Nothing listens on the discard port: the first scenario cannot connect, and the
+    // run stops instead of timing out every scenario.
+    let mut s = Settings::new(([127, 0, 0, 1], 9).into(), Transport::Udp);
+    s.timeout = std::time::Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let e = runner::run(&s, &[]).await.unwrap_err();
+    assert!(e.starts_with("cannot reach the AMF"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
