@@ -383,6 +383,9 @@ pub const SCENARIOS: &[&str] = &[
     "ng-reset",
     "malformed-ngap",
     "malformed-nas",
+    "t3560-lost-authentication-request",
+    "t3550-lost-registration-accept",
+    "gnb-restart",
     "ues-100",
 ];
 
@@ -461,6 +464,29 @@ async fn scenario(settings: &Settings, name: &str, index: usize, capture: Arc<Mu
             };
         }
         _ => {}
+    }
+    if name == "gnb-restart" {
+        // TS 38.413 §8.7.1: a gNB that comes back (new association, same Global gNB
+        // ID) sets NG up again and serves UEs as before.
+        let mut d = Driver::connect(settings, gnb.clone(), index, capture.clone()).await?;
+        d.ng_setup().await?;
+        let ue = d.add_ue(settings.ue(0))?;
+        d.register(ue, RegistrationKind::InitialSuci).await?;
+        let _ = d.assoc.abort();
+        drop(d);
+        let mut d = Driver::connect(settings, gnb, index, capture).await?;
+        let r = async {
+            d.ng_setup().await?;
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            d.switch_off(ue).await;
+            Ok(Step::Pass(
+                "association aborted; NG Setup again, UE registered again".into(),
+            ))
+        }
+        .await;
+        d.close().await;
+        return r;
     }
     let mut d = Driver::connect(settings, gnb, index, capture).await?;
     let amf_name = d.ng_setup().await?;
@@ -734,6 +760,27 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
                 "5GMM STATUS #{}; deregistered after",
                 cause.value()
             )))
+        }
+        "t3560-lost-authentication-request" | "t3550-lost-registration-accept" => {
+            // TS 24.501 §5.4.1.3.7 (T3560) and §5.5.1.2.8 (T3550): the AMF retransmits
+            // a lost message when its timer (6 s) expires.
+            let ue = d.add_ue(settings.ue(0))?;
+            let skip = if name.starts_with("t3560") { 0 } else { 2 };
+            d.sim.drop_downlink_nas(ue, skip);
+            let saved = d.timeout;
+            d.timeout = saved + Duration::from_secs(8);
+            let r = d.register(ue, RegistrationKind::InitialSuci).await;
+            d.timeout = saved;
+            let dropped = d.seen.iter().find_map(|e| match e {
+                SimEvent::Dropped { summary, .. } => Some(summary.clone()),
+                _ => None,
+            });
+            r.map_err(|e| format!("after dropping {dropped:?}: {e}"))?;
+            d.switch_off(ue).await;
+            match dropped {
+                Some(what) => Ok(Step::Pass(format!("dropped {what}; retransmitted, registered"))),
+                None => Err("nothing was dropped".into()),
+            }
         }
         "ues-100" => {
             let n = settings.ues.min(100);

@@ -2,7 +2,7 @@
 //! ([`Sim::handle_ngap`]), NGAP octets out ([`Sim::poll_transmit`]), and one stream of
 //! events from the gNB and every UE ([`Sim::poll_event`]) for the scenarios to check.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use hexcore_ngap::FiveGSTmsi;
 
@@ -23,6 +23,13 @@ pub enum SimEvent {
         ue: UeKey,
         /// Whether they agree.
         matches: bool,
+    },
+    /// A downlink NAS PDU was dropped on purpose ([`Sim::drop_downlink_nas`]).
+    Dropped {
+        /// The UE it was for.
+        ue: UeKey,
+        /// Its summary.
+        summary: String,
     },
     /// The simulator could not pass a message on (no NG connection, a UE error).
     Error(String),
@@ -48,6 +55,8 @@ pub struct Sim {
     gnb: Gnb,
     ues: Vec<Ue>,
     events: VecDeque<SimEvent>,
+    /// Per UE: how many more downlink NAS PDUs to deliver before dropping one.
+    drops: BTreeMap<UeKey, usize>,
 }
 
 impl Sim {
@@ -57,6 +66,7 @@ impl Sim {
             gnb: Gnb::new(config),
             ues: Vec::new(),
             events: VecDeque::new(),
+            drops: BTreeMap::new(),
         }
     }
 
@@ -84,6 +94,12 @@ impl Sim {
     /// How many UEs.
     pub fn ue_count(&self) -> usize {
         self.ues.len()
+    }
+
+    /// Lose one downlink NAS PDU for `ue` as a radio link would: deliver `skip` more,
+    /// then drop the next (to test the network's retransmission timers T3550, T3560…).
+    pub fn drop_downlink_nas(&mut self, ue: UeKey, skip: usize) {
+        self.drops.insert(ue, skip);
     }
 
     /// Send NG Setup Request.
@@ -146,7 +162,23 @@ impl Sim {
                 moved = true;
                 match &ev {
                     GnbEvent::DownlinkNas { ue, nas } => {
-                        if let Some(u) = self.ues.get_mut(ue.0) {
+                        let drop = match self.drops.get_mut(ue) {
+                            Some(0) => {
+                                self.drops.remove(ue);
+                                true
+                            }
+                            Some(n) => {
+                                *n -= 1;
+                                false
+                            }
+                            None => false,
+                        };
+                        if drop {
+                            self.events.push_back(SimEvent::Dropped {
+                                ue: *ue,
+                                summary: crate::ue::summary(nas),
+                            });
+                        } else if let Some(u) = self.ues.get_mut(ue.0) {
                             u.handle_nas(nas);
                         }
                     }

@@ -22,6 +22,10 @@ use hexcore_security::{Milenage, NasConnection, NasSecurityContext, Nea, Nia, Ro
 pub const PROFILE_A_PRIVATE: &str = "c53c22208b61860b06c62e5406a7b330c2b577aa5558981510d128247d38bd1d";
 /// Its public key.
 pub const PROFILE_A_PUBLIC: &str = "5a8d38864820197c3394b92613b20b91633cbd897119273bf8e4a6f4eec0a650";
+/// TS 33.501 Annex C.4.4.1: the Profile B home network private key.
+pub const PROFILE_B_PRIVATE: &str = "f1ab1074477ebcc7f554ea1c5fc368b1616730155e0041ac447d6301975fecda";
+/// Its public key, compressed.
+pub const PROFILE_B_PUBLIC: &str = "0272da71976234ce833a6907425867b82e074d44ef907dfb4b3e21c1c2256ebcd1";
 
 pub struct Subscriber {
     pub k: [u8; 16],
@@ -49,8 +53,12 @@ pub struct Amf {
     ues: HashMap<u64, UeCtx>,
     next_id: u64,
     pub out: Vec<Vec<u8>>,
+    /// Per UE: the Authentication Request or Registration Accept still unanswered
+    /// (what T3560 / T3550 guard).
+    unanswered: HashMap<u64, Message>,
     pub log: Vec<String>,
     hn_key: HomeNetworkKey,
+    hn_key_b: HomeNetworkKey,
     pub nea: Nea,
     pub nia: Nia,
 }
@@ -62,9 +70,11 @@ impl Amf {
             subscribers: HashMap::new(),
             ues: HashMap::new(),
             next_id: 1,
+            unanswered: HashMap::new(),
             out: Vec::new(),
             log: Vec::new(),
             hn_key: HomeNetworkKey::profile_a(&hex::decode(PROFILE_A_PRIVATE).unwrap()).unwrap(),
+            hn_key_b: HomeNetworkKey::profile_b(&hex::decode(PROFILE_B_PRIVATE).unwrap()).unwrap(),
             nea: Nea::Nea2,
             nia: Nia::Nia2,
         }
@@ -185,7 +195,21 @@ impl Amf {
         self.send(cmd.build().unwrap());
     }
 
+    /// T3560/T3550 expiry, all at once: send each unanswered message again (protected
+    /// afresh, with the next NAS COUNT).
+    pub fn retransmit(&mut self) {
+        let mut pending: Vec<(u64, Message)> = self.unanswered.iter().map(|(k, m)| (*k, m.clone())).collect();
+        pending.sort_by_key(|(k, _)| *k);
+        for (id, m) in pending {
+            self.log.push(format!("retransmit {}", m.name()));
+            self.dl(id, m);
+        }
+    }
+
     fn dl(&mut self, id: u64, m: Message) {
+        if matches!(m, Message::AuthenticationRequest(_) | Message::RegistrationAccept(_)) {
+            self.unanswered.insert(id, m.clone());
+        }
         let ue = self.ues.get_mut(&id).unwrap();
         let nas = match ue.sec.as_mut() {
             Some(sec) => {
@@ -210,6 +234,7 @@ impl Amf {
     }
 
     fn nas(&mut self, id: u64, pdu: &[u8]) {
+        self.unanswered.remove(&id);
         let m = match NasPdu::decode(pdu).unwrap() {
             NasPdu::Plain(m) => m,
             NasPdu::SecurityProtected(sp) => {
@@ -245,6 +270,18 @@ impl Amf {
                             out.extend_from_slice(ciphertext);
                             out.extend_from_slice(mac_tag);
                             let bcd = self.hn_key.deconceal(&out).expect("Profile A SUCI must deconceal");
+                            let msin = hexcore_security::suci::msin_from_scheme_input(&bcd).unwrap();
+                            format!("{}{}{msin}", s.plmn.mcc(), s.plmn.mnc())
+                        }
+                        SchemeOutput::ProfileB {
+                            ephemeral_public_key,
+                            ciphertext,
+                            mac_tag,
+                        } => {
+                            let mut out = ephemeral_public_key.to_vec();
+                            out.extend_from_slice(ciphertext);
+                            out.extend_from_slice(mac_tag);
+                            let bcd = self.hn_key_b.deconceal(&out).expect("Profile B SUCI must deconceal");
                             let msin = hexcore_security::suci::msin_from_scheme_input(&bcd).unwrap();
                             format!("{}{}{msin}", s.plmn.mcc(), s.plmn.mnc())
                         }
@@ -417,6 +454,7 @@ impl Amf {
         let sec = ue.sec.as_mut().unwrap();
         // TS 33.501 A.9: KgNB with the UL NAS COUNT of the Security Mode Complete (0).
         let kgnb = keys::kgnb(&ue.kamf, 0, keys::AccessType::ThreeGpp);
+        self.unanswered.insert(id, Message::from(acc.clone()));
         let p = sec.protect(&Message::from(acc).encode(), true).unwrap();
         let sp = SecurityProtected::new(
             SecurityHeaderType::IntegrityProtectedAndCiphered,
