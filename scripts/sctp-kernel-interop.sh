@@ -153,6 +153,9 @@ case "$ONLY" in *a*)
         pair a-kernel-server-n2-kernel-client kernel-server 127.0.0.13:38412 $OPTS \
             -- n2-kernel-client 127.0.0.13:38412 $OPTS
     fi
+    echo "=== (a) ABORT instead of SHUTDOWN (SO_LINGER 0 + close)"
+    pair a-abort-kernel-kernel kernel-server 127.0.0.14:38412 --count 4 --large 0 --abort 1 \
+        -- kernel-client 127.0.0.14:38412 --count 4 --large 0 --abort 1
 ;; esac
 
 case "$ONLY" in *b*)
@@ -180,6 +183,12 @@ case "$ONLY" in *b*)
             -- udp-client 127.0.0.20:9899 --local 127.0.0.21:9900 $OPTS
         pair b-udp-server-kernel-client udp-server 127.0.0.30:9900 $OPTS \
             -- kernel-client 127.0.0.30:38412 --encap-port 9900 $OPTS
+        # ABORT instead of SHUTDOWN, each way (cause "User-Initiated Abort").
+        AOPTS="--streams 4 --count 4 --large 0 --abort 1"
+        pair b-abort-kernel-server-udp-client kernel-server 127.0.0.24:38412 $AOPTS \
+            -- udp-client 127.0.0.24:9899 --local 127.0.0.25:9900 $AOPTS
+        pair b-abort-udp-server-kernel-client udp-server 127.0.0.34:9900 $AOPTS \
+            -- kernel-client 127.0.0.34:38412 --encap-port 9900 $AOPTS
         # IPv6: the kernel's tunnel also listens on [::]:9899.
         pair b-ipv6-kernel-server-udp-client kernel-server [::1]:38412 $OPTS \
             -- udp-client [::1]:9899 --local [::1]:9900 $OPTS

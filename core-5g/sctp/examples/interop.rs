@@ -5,6 +5,8 @@
 //! client sends `--count` small messages round-robin over `--streams` streams with PPID
 //! 60 (NGAP), then one `--large`-byte message, then `--burst` messages of 30-2530 bytes
 //! without waiting (echoes read concurrently), checks each echo, and closes gracefully.
+//! With `--abort 1` (both sides) the client ends with ABORT instead and the server
+//! checks that its Down says so.
 //! Both sides check that PPID 60 came through and that the close is seen as Down, and
 //! print one `PASS …` or `FAIL …` line; the exit status is 0 only on PASS.
 //!
@@ -52,11 +54,12 @@ struct Args {
     to: Option<SocketAddr>,
     loss: u32,
     dump: bool,
+    abort: bool,
 }
 
 fn usage() -> String {
     "usage: interop (kernel-server|kernel-client|udp-server|udp-client|n2-kernel-server|n2-kernel-client|lossy-relay) ADDR [--local ADDR] [--count N] \
-     [--streams S] [--large BYTES] [--burst N] [--encap-port PORT] [--to ADDR --loss PERCENT [--dump 1]]"
+     [--streams S] [--large BYTES] [--burst N] [--encap-port PORT] [--abort 1] [--to ADDR --loss PERCENT [--dump 1]]"
         .to_owned()
 }
 
@@ -76,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
         to: None,
         loss: 0,
         dump: false,
+        abort: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -90,6 +94,7 @@ fn parse_args() -> Result<Args, String> {
             "--to" => args.to = Some(value.parse().map_err(|e| bad(&e))?),
             "--loss" => args.loss = value.parse().map_err(|e| bad(&e))?,
             "--dump" => args.dump = value == "1",
+            "--abort" => args.abort = value == "1",
             _ => return Err(format!("unknown option {flag}\n{}", usage())),
         }
     }
@@ -149,6 +154,14 @@ impl Conn {
         match self {
             Conn::Kernel(a) => a.close(),
             Conn::N2(a) => a.close().map_err(n2_err),
+        }
+    }
+
+    /// ABORT (RFC 9260 §9.1). The kernel association is gone afterwards.
+    fn abort(self) -> io::Result<()> {
+        match self {
+            Conn::Kernel(a) => a.abort(),
+            Conn::N2(a) => a.abort().map_err(n2_err),
         }
     }
 }
@@ -248,6 +261,13 @@ async fn serve(conn: Conn, args: &Args) -> Result<String, String> {
                 step("server send", conn.send(stream, ppid, &data)).await?;
             }
             Event::Down(reason) => {
+                let aborted = reason.contains("abort") || reason.contains("COMM_LOST");
+                if aborted != args.abort {
+                    return Err(format!(
+                        "Down({reason}): expected an {}",
+                        if args.abort { "ABORT" } else { "orderly close" }
+                    ));
+                }
                 let expected = args.count + usize::from(args.large > 0) + args.burst;
                 if count != expected {
                     return Err(format!("saw {count} messages, expected {expected}; Down({reason})"));
@@ -301,6 +321,10 @@ async fn drive_client(conn: Conn, args: &Args) -> Result<String, String> {
     }
     if args.burst > 0 {
         burst(&conn, args).await?;
+    }
+    if args.abort {
+        conn.abort().map_err(|e| format!("abort: {e}"))?;
+        return Ok(format!("{} messages echoed, then ABORT sent", args.count));
     }
     conn.close().map_err(|e| format!("close: {e}"))?;
     match next_event(&conn, "client wait for Down").await? {
