@@ -16,10 +16,12 @@
 //! | [`ue`] | per-UE 5GMM state machine: registration, 5G-AKA, security mode, deregistration |
 //! | [`udm`] | requests to and answers from the AUSF/UDM, as data |
 //! | [`timers`] | the NAS timer table |
-//! | [`telemetry`] | metric names |
+//! | [`telemetry`] | metric names, events to metrics |
+//! | [`glue`] | tokio tasks: N2 listeners, one task per association, the AMF task, metrics |
 #![forbid(unsafe_code)]
 
 pub mod amf;
+pub mod glue;
 pub mod gnb;
 pub mod settings;
 pub mod telemetry;

@@ -1,0 +1,242 @@
+//! The running AMF: listeners, association tasks, the AMF task and the metrics
+//! endpoint, with a clean shutdown.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use hexcore_sctp::Transport;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::n2::{self, ToAmf};
+use crate::amf::{Amf, AmfConfig, AssocId, Input, Output};
+use crate::settings::Settings;
+use crate::udm::{UdmRequest, UdmResponse};
+
+/// A boxed `Send` future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How the glue reaches the AUSF/UDM: in process (`hexcore_udm::LocalUdm`, through
+/// [`crate::glue::udm`] with the `udm` feature) or, later, over the network.
+pub trait UdmBackend: Send + Sync + 'static {
+    /// Answer one request (never fails: failures are a [`UdmResponse::Failed`]).
+    fn call(&self, request: UdmRequest) -> BoxFuture<'_, UdmResponse>;
+}
+
+/// A started AMF.
+#[derive(Debug)]
+pub struct Server {
+    /// Where SCTP/UDP listens.
+    pub udp_addr: SocketAddr,
+    /// Where kernel SCTP listens, when the kernel has it.
+    pub sctp_addr: Option<SocketAddr>,
+    /// Where /metrics is served.
+    pub metrics_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    listeners: Vec<JoinHandle<()>>,
+    amf: JoinHandle<()>,
+    metrics: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Bind everything and start the tasks. Port 0 in the settings binds a free port
+    /// (see the `*_addr` fields).
+    pub async fn start(settings: Settings, udm: Arc<dyn UdmBackend>) -> anyhow::Result<Server> {
+        let config = AmfConfig::new(settings.clone())?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (to_amf, amf_rx) = mpsc::channel::<ToAmf>(1024);
+        let ids = Arc::new(AtomicU64::new(1));
+        let n2 = &settings.n2;
+
+        let mut listeners = Vec::new();
+        let udp = n2::bind(Transport::Udp, SocketAddr::new(n2.bind, n2.udp_port), n2.sctp_port)
+            .with_context(|| format!("N2 SCTP/UDP on {}:{}", n2.bind, n2.udp_port))?;
+        let udp_addr = udp.local_addr()?;
+        tracing::info!(%udp_addr, "N2 listening on SCTP over UDP");
+        listeners.push(tokio::spawn(n2::listen(
+            udp,
+            ids.clone(),
+            to_amf.clone(),
+            shutdown_rx.clone(),
+        )));
+
+        let mut sctp_addr = None;
+        if n2.kernel_sctp && hexcore_sctp_kernel::is_supported() {
+            match n2::bind(Transport::Kernel, SocketAddr::new(n2.bind, n2.sctp_port), n2.sctp_port) {
+                Ok(l) => {
+                    let addr = l.local_addr()?;
+                    tracing::info!(%addr, "N2 listening on kernel SCTP");
+                    sctp_addr = Some(addr);
+                    listeners.push(tokio::spawn(n2::listen(
+                        l,
+                        ids.clone(),
+                        to_amf.clone(),
+                        shutdown_rx.clone(),
+                    )));
+                }
+                Err(e) => tracing::warn!("kernel SCTP on {}:{} not available: {e}", n2.bind, n2.sctp_port),
+            }
+        } else if n2.kernel_sctp {
+            tracing::info!("this kernel has no SCTP: N2 on SCTP over UDP only");
+        }
+
+        let (metrics_addr, metrics) = if settings.metrics.enabled {
+            let listener = tokio::net::TcpListener::bind(settings.metrics.bind)
+                .await
+                .with_context(|| format!("metrics on {}", settings.metrics.bind))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "Prometheus metrics at /metrics");
+            (
+                Some(addr),
+                Some(tokio::spawn(serve_metrics(listener, prometheus(), shutdown_rx.clone()))),
+            )
+        } else {
+            (None, None)
+        };
+
+        let seed: u32 = rand::random();
+        let amf = Amf::new(config, seed);
+        drop(to_amf);
+        let amf = tokio::spawn(amf_task(amf, amf_rx, udm, shutdown_rx));
+        Ok(Server {
+            udp_addr,
+            sctp_addr,
+            metrics_addr,
+            shutdown,
+            listeners,
+            amf,
+            metrics,
+        })
+    }
+
+    /// Stop every task, in reverse order of start: listeners and associations, the
+    /// AMF task, then metrics.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for l in self.listeners {
+            let _ = l.await;
+        }
+        let _ = self.amf.await;
+        if let Some(m) = self.metrics {
+            let _ = m.await;
+        }
+        tracing::info!("AMF stopped");
+    }
+}
+
+/// The one global Prometheus recorder (a process has one metrics recorder).
+fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// A minimal HTTP/1.1 endpoint: every request gets the metrics text.
+async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    handle: PrometheusHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((mut stream, _)) = accepted else { continue };
+                let body = handle.render();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    // Read the request head (or whatever arrives first); the answer is the same.
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), stream.read(&mut buf)).await;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(body.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        }
+    }
+}
+
+/// The AMF task: the only owner of the [`Amf`].
+async fn amf_task(
+    mut amf: Amf,
+    mut rx: mpsc::Receiver<ToAmf>,
+    udm: Arc<dyn UdmBackend>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // UDM answers come back on their own channel so that the association channel
+    // stays NGAP only.
+    let (udm_tx, mut udm_rx) = mpsc::channel::<UdmResponse>(1024);
+    let mut associations: HashMap<AssocId, mpsc::Sender<(u16, Vec<u8>)>> = HashMap::new();
+    loop {
+        let deadline = amf.poll_timeout();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            msg = rx.recv() => {
+                let Some(msg) = msg else { break };
+                let input = match msg {
+                    ToAmf::Up { assoc, out_streams, tx } => {
+                        associations.insert(assoc, tx);
+                        Input::AssociationUp { assoc, out_streams }
+                    }
+                    ToAmf::Down { assoc } => {
+                        associations.remove(&assoc);
+                        Input::AssociationDown { assoc }
+                    }
+                    ToAmf::Ngap { assoc, stream, bytes } => Input::Ngap { assoc, stream, bytes },
+                };
+                amf.handle(Instant::now(), input);
+            }
+            resp = udm_rx.recv() => {
+                let Some(resp) = resp else { break };
+                amf.handle(Instant::now(), Input::Udm(resp));
+            }
+            _ = sleep => amf.handle(Instant::now(), Input::Timeout),
+        }
+        while let Some(out) = amf.poll_output() {
+            match out {
+                Output::Ngap { assoc, stream, bytes } => {
+                    if let Some(tx) = associations.get(&assoc)
+                        && tx.try_send((stream, bytes)).is_err()
+                    {
+                        tracing::warn!(assoc = assoc.0, "association send queue full: NGAP dropped");
+                    }
+                }
+                Output::Udm(request) => {
+                    let udm = udm.clone();
+                    let tx = udm_tx.clone();
+                    tokio::spawn(async move {
+                        let response = udm.call(request).await;
+                        let _ = tx.send(response).await;
+                    });
+                }
+                Output::Event(event) => crate::telemetry::record(&event),
+            }
+        }
+    }
+}

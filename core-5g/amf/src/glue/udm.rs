@@ -1,0 +1,91 @@
+//! The in-process AUSF/UDM: `hexcore_udm::UdmApi` (RocksDB, `LocalUdm`) behind the
+//! glue's [`UdmBackend`], with the UDM's errors mapped to what the AMF answers
+//! (TS 24.501 §5.5.1.2.5, TS 29.509 §6.1.7.3).
+
+use std::sync::Arc;
+
+use hexcore_security::keys::ServingNetworkName;
+use hexcore_udm::{AuthRequest, Error, Imsi, ResyncInfo, UdmApi};
+
+use super::server::{BoxFuture, UdmBackend};
+use crate::udm::{UdmFailure, UdmRequest, UdmResponse, UeIdentity};
+
+/// Any `UdmApi` as a [`UdmBackend`].
+pub struct UdmApiBackend(pub Arc<dyn UdmApi>);
+
+impl UdmBackend for UdmApiBackend {
+    fn call(&self, request: UdmRequest) -> BoxFuture<'_, UdmResponse> {
+        Box::pin(async move {
+            let ue = request.ue();
+            match self.answer(request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::info!(ue, "UDM: {e}");
+                    UdmResponse::Failed {
+                        ue,
+                        failure: failure_of(&e),
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl UdmApiBackend {
+    async fn answer(&self, request: UdmRequest) -> Result<UdmResponse, Error> {
+        match request {
+            UdmRequest::Authenticate {
+                ue,
+                identity,
+                serving_network_name,
+                resync,
+            } => {
+                let identity = match identity {
+                    UeIdentity::Suci(s) => hexcore_udm::UeIdentity::Suci(hexcore_udm::Suci::from_sbi_string(&s)?),
+                    UeIdentity::Supi(s) => hexcore_udm::UeIdentity::Supi(Imsi::parse(&s)?),
+                };
+                let req = AuthRequest {
+                    identity,
+                    serving_network_name: ServingNetworkName::from_received(&serving_network_name)?,
+                    resync: resync.map(|(rand, auts)| ResyncInfo { rand, auts }),
+                };
+                let c = self.0.authenticate(req).await?;
+                Ok(UdmResponse::Challenge {
+                    ue,
+                    ctx: c.ctx.0,
+                    rand: c.rand,
+                    autn: c.autn,
+                    hxres_star: c.hxres_star,
+                })
+            }
+            UdmRequest::Confirm { ue, ctx, res_star } => {
+                let c = self.0.confirm(hexcore_udm::AuthCtxId(ctx), res_star).await?;
+                Ok(UdmResponse::Confirmed {
+                    ue,
+                    supi: c.supi.as_str().to_owned(),
+                    kseaf: c.kseaf,
+                })
+            }
+            UdmRequest::SubscriptionData { ue, supi } => {
+                let d = self.0.subscription_data(Imsi::parse(&supi)?).await?;
+                Ok(UdmResponse::Subscription {
+                    ue,
+                    nssai: d.nssai.iter().map(|s| (s.sst, s.sd)).collect(),
+                })
+            }
+        }
+    }
+}
+
+/// What the AMF answers for a UDM error (see `hexcore_udm::Error`'s mapping notes).
+pub fn failure_of(e: &Error) -> UdmFailure {
+    match e {
+        Error::UnknownSubscriber(_) => UdmFailure::UnknownSubscriber,
+        Error::SuciDeconcealFailure(_) | Error::UnknownHnKey { .. } | Error::BadImsi { .. } => {
+            UdmFailure::IdentityNotDerivable
+        }
+        Error::MacFailure => UdmFailure::ResyncRefused,
+        Error::AuthenticationFailure | Error::UnknownAuthContext(_) => UdmFailure::AuthenticationRejected,
+        _ => UdmFailure::Internal,
+    }
+}

@@ -1,0 +1,122 @@
+//! The glue end to end: a real N2 association over SCTP/UDP (hexcore-sctp's N2 API)
+//! to a started AMF on 127.0.0.1 with free ports, NG Setup and a whole registration,
+//! /metrics, then a clean shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hexcore_amf::glue::server::BoxFuture;
+use hexcore_amf::glue::{Server, UdmBackend};
+use hexcore_amf::{Settings, UdmRequest, UdmResponse};
+use hexcore_nas::Message;
+use hexcore_nas::mm::{MmHeader, RegistrationComplete};
+use hexcore_ngap::NgapPdu;
+use hexcore_ngap::procedures::{
+    DownlinkNasTransport, InitialContextSetupRequest, InitialUeMessage, NgSetupResponse, RRCEstablishmentCause,
+    UplinkNasTransport,
+};
+use hexcore_sctp::{AssociationEvent, N2Association, Transport};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::*;
+
+struct SharedUdm(Mutex<FakeUdm>);
+
+impl UdmBackend for SharedUdm {
+    fn call(&self, request: UdmRequest) -> BoxFuture<'_, UdmResponse> {
+        let r = self.0.lock().unwrap().handle(request);
+        Box::pin(async move { r })
+    }
+}
+
+async fn recv_ngap(a: &N2Association) -> NgapPdu {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), a.recv())
+            .await
+            .expect("an answer within 10 s")
+            .expect("association alive");
+        if let AssociationEvent::Message { ppid, data, .. } = ev {
+            assert_eq!(ppid, 60);
+            return NgapPdu::decode(&data).unwrap();
+        }
+    }
+}
+
+async fn send_ngap(a: &N2Association, stream: u16, pdu: NgapPdu) {
+    a.send(stream, 60, pdu.encode().unwrap()).await.unwrap();
+}
+
+fn test_settings() -> Settings {
+    let mut s = Settings::default();
+    s.n2.bind = "127.0.0.1".parse().unwrap();
+    s.n2.udp_port = 0;
+    s.n2.kernel_sctp = false;
+    s.metrics.bind = "127.0.0.1:0".parse().unwrap();
+    s
+}
+
+#[tokio::test]
+async fn ng_setup_and_registration_over_sctp_udp_then_shutdown() {
+    let udm = Arc::new(SharedUdm(Mutex::new(FakeUdm::new())));
+    let server = Server::start(test_settings(), udm).await.unwrap();
+    let a = N2Association::connect(Transport::Udp, None, server.udp_addr)
+        .await
+        .unwrap();
+
+    send_ngap(&a, 0, ng_setup_request(plmn(), 1, 1).build().unwrap()).await;
+    let r = NgSetupResponse::parse(&recv_ngap(&a).await).unwrap();
+    assert_eq!(r.amf_name, "hexcore-amf");
+
+    // A whole registration over the wire.
+    let mut ue = TestUe::new(7);
+    let init = InitialUeMessage {
+        ran_ue_ngap_id: ue.ran_ue_ngap_id,
+        nas_pdu: Message::from(ue.registration_request()).encode(),
+        user_location: location(),
+        rrc_establishment_cause: RRCEstablishmentCause::mo_Signalling,
+        five_g_s_tmsi: None,
+        ue_context_requested: false,
+    };
+    send_ngap(&a, 1, init.build().unwrap()).await;
+    let dl = DownlinkNasTransport::parse(&recv_ngap(&a).await).unwrap();
+    let amf_id = dl.amf_ue_ngap_id;
+    ue.amf_ue_ngap_id = Some(amf_id);
+    let msg = ue.read(&dl.nas_pdu);
+    let resp = ue.authenticate(&msg);
+    let ran_id = ue.ran_ue_ngap_id;
+    let ul = |nas: Vec<u8>| UplinkNasTransport {
+        amf_ue_ngap_id: amf_id,
+        ran_ue_ngap_id: ran_id,
+        nas_pdu: nas,
+        user_location: location(),
+    };
+    send_ngap(&a, 1, ul(resp.encode()).build().unwrap()).await;
+    let smc = DownlinkNasTransport::parse(&recv_ngap(&a).await).unwrap().nas_pdu;
+    let complete = ue.security_mode(&smc);
+    send_ngap(&a, 1, ul(complete).build().unwrap()).await;
+    let ics = InitialContextSetupRequest::parse(&recv_ngap(&a).await).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::RegistrationAccept(_)
+    ));
+    let rc = ue.protect(&Message::from(RegistrationComplete::new(MmHeader::default())));
+    send_ngap(&a, 1, ul(rc).build().unwrap()).await;
+
+    // Metrics are served.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut http = tokio::net::TcpStream::connect(server.metrics_addr.unwrap())
+        .await
+        .unwrap();
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    http.read_to_string(&mut text).await.unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK"));
+    assert!(text.contains("hexcore_amf_gnbs_connected"), "{text}");
+    assert!(text.contains("hexcore_amf_procedures_total"), "{text}");
+
+    tokio::time::timeout(Duration::from_secs(10), server.shutdown())
+        .await
+        .expect("clean shutdown");
+}
