@@ -9,7 +9,7 @@
 // periodic-registration, ue-context-release-service-request: the AMF deletes the UE
 // context on UE Context Release instead of keeping it RM-REGISTERED/CM-IDLE), 2 skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! LOCAL EXPERIMENT (not committed): the simulator against hexcore's sans-IO AMF.
+//! The simulator against hexcore's sans-IO AMF (see the note above).
 use std::time::{Duration, Instant};
 
 use hexcore_amf::{Amf, AmfConfig, AssocId, Input, Output, Settings, UdmFailure, UdmRequest, UdmResponse, UeIdentity};
