@@ -14,5 +14,7 @@ pub mod n2;
 pub mod server;
 #[cfg(feature = "udm")]
 pub mod udm;
+pub mod up;
 
 pub use server::{Server, UdmBackend};
+pub use up::{LogFormat, init_logging, run_until_signal};
