@@ -41,6 +41,8 @@ pub struct GnbConfig {
     pub name: String,
     /// NR cell identity (36 bits) of its one cell.
     pub nr_cell_id: u64,
+    /// Set the UE Context Request IE in Initial UE Messages (TS 38.413 §9.2.5.1).
+    pub ue_context_request: bool,
 }
 
 impl GnbConfig {
@@ -54,6 +56,7 @@ impl GnbConfig {
             gnb_id_bits: 32,
             name: "hexcore-sim".to_string(),
             nr_cell_id: 0x10,
+            ue_context_request: true,
         }
     }
 }
@@ -276,7 +279,7 @@ impl Gnb {
                 user_location: self.location()?,
                 rrc_establishment_cause: RRCEstablishmentCause::mo_Signalling,
                 five_g_s_tmsi: s_tmsi,
-                ue_context_requested: false,
+                ue_context_requested: self.config.ue_context_request,
             };
             return self.queue(STREAM_UE, &m.build()?);
         }
@@ -547,6 +550,89 @@ impl Gnb {
             Err(e) => self
                 .events
                 .push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // PacketRusher 20250225 as gNB, captured on the wire (oxirush-ngap 0.5.0
+    // tests/fixtures/captured.tsv, captured-164): NG Setup Request, PLMN 208-93,
+    // "PacketRusher", TAC 1, S-NSSAI 1/010203, paging DRX v128.
+    static NG_SETUP_REQUEST_PACKETRUSHER: &str = "0015003a000004001b00080002f839100000080052400e05805061636b65745275736865720066001000000000010002f839000010080102030015400140";
+    // Same capture, captured-165: its Initial UE Message, RAN UE NGAP ID 1, NR cell
+    // 0x000008000, mo-Signalling, UE context requested, a Registration Request with a
+    // null-scheme SUCI (MSIN 0000000001, routing indicator 0000), FOR set, 5G-EA2/IA2.
+    static INITIAL_UE_MESSAGE_PACKETRUSHER: &str = "000f404200000500550002000100260018177e004179000d0102f8390000000000000000102e0220200079000f4002f839000008000002f839000001005a4001180070400100";
+
+    fn packetrusher() -> Gnb {
+        let request =
+            NgSetupRequest::parse(&NgapPdu::decode(&hex::decode(NG_SETUP_REQUEST_PACKETRUSHER).unwrap()).unwrap())
+                .unwrap();
+        // The Global gNB ID as the capture has it (value and length of the bit string).
+        let id = request.global_gnb_id.gnb_id;
+        let mut c = GnbConfig::new(Plmn::new("208", "93").unwrap(), 1);
+        c.gnb_id = id.value();
+        c.gnb_id_bits = id.bits();
+        c.name = "PacketRusher".into();
+        c.slices = vec![SNssai {
+            sst: 1,
+            sd: Some([1, 2, 3]),
+        }];
+        c.nr_cell_id = 0x0_0000_8000;
+        Gnb::new(c)
+    }
+
+    #[test]
+    fn ng_setup_request_is_packetrushers_octets() {
+        let mut g = packetrusher();
+        g.ng_setup().unwrap();
+        let t = g.poll_transmit().unwrap();
+        assert_eq!(t.stream, 0);
+        assert_eq!(hex::encode(t.data), NG_SETUP_REQUEST_PACKETRUSHER);
+        assert_eq!(g.state(), &NgState::SetupSent);
+    }
+
+    #[test]
+    fn initial_ue_message_is_packetrushers_octets() {
+        let mut g = packetrusher();
+        let expected = hex::decode(INITIAL_UE_MESSAGE_PACKETRUSHER).unwrap();
+        let nas = InitialUeMessage::parse(&NgapPdu::decode(&expected).unwrap())
+            .unwrap()
+            .nas_pdu;
+        g.send_nas(UeKey(0), nas, true, None).unwrap();
+        let t = g.poll_transmit().unwrap();
+        assert_eq!(t.stream, 1);
+        assert_eq!(t.data, expected);
+        assert_eq!(g.ids(UeKey(0)), Some((RanUeNgapId(1), None)));
+        // No AMF UE NGAP ID yet: an uplink cannot go.
+        assert_eq!(
+            g.send_nas(UeKey(0), vec![0x7e], false, None),
+            Err(GnbError::NoAmfId(UeKey(0)))
+        );
+    }
+
+    #[test]
+    fn ng_setup_failure_and_broken_input() {
+        let mut g = packetrusher();
+        g.ng_setup().unwrap();
+        // TS 38.413 §9.2.6.3, derived field by field in hexcore-ngap's tests:
+        // misc/unknown-PLMN-or-SNPN, Time to Wait v5s.
+        g.handle(&hex::decode("4015000d000002000f400188006b400120").unwrap());
+        assert_eq!(
+            g.poll_event(),
+            Some(GnbEvent::NgSetupFailure {
+                cause: Cause::Misc(hexcore_ngap::CauseMisc::UnknownPlmnOrSnpn)
+            })
+        );
+        assert!(matches!(g.state(), NgState::Failed(_)));
+        // Every truncation of a real PDU: no panic, an event each time.
+        let full = hex::decode(INITIAL_UE_MESSAGE_PACKETRUSHER).unwrap();
+        for n in 0..full.len() {
+            g.handle(&full[..n]);
+            assert!(g.poll_event().is_some());
         }
     }
 }

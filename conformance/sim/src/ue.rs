@@ -95,6 +95,8 @@ pub struct UeConfig {
     pub sqn_seen: Option<u64>,
     /// Seed of the RNG that draws the ECIES ephemeral keys.
     pub seed: u64,
+    /// Set the follow-on request bit in registration requests (TS 24.501 §9.11.3.7).
+    pub follow_on_request: bool,
     /// Deliberate deviations.
     pub behaviour: Behaviour,
 }
@@ -115,6 +117,7 @@ impl UeConfig {
             nr_ia: 0xF0,
             sqn_seen: None,
             seed: 1,
+            follow_on_request: false,
             behaviour: Behaviour::default(),
         }
     }
@@ -407,7 +410,7 @@ impl Ue {
             None => NasKeySetIdentifier::NO_KEY,
         };
         let registration_type = RegistrationType {
-            follow_on_request: false,
+            follow_on_request: self.config.follow_on_request,
             value,
         };
         // TS 24.501 §4.4.6: cleartext IEs only in the initial message.
@@ -950,5 +953,96 @@ pub fn summary(pdu: &[u8]) -> String {
     match NasPdu::decode(pdu) {
         Ok(p) => p.summary(),
         Err(e) => format!("undecodable NAS ({e})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The Registration Request inside PacketRusher's Initial UE Message (oxirush-ngap
+    // 0.5.0 tests/fixtures/captured.tsv, captured-165), field by field (TS 24.501
+    // §8.2.6): 7e EPD, 00 plain, 41 Registration request; 79 = ngKSI 7 (no key) in
+    // bits 5-8, FOR 1 + initial registration (001) in bits 1-4; 00 0d SUCI of 13
+    // octets: 01 (SUPI format IMSI, type SUCI), 02 f8 39 (MCC 208, MNC 93), 00 00
+    // (routing indicator 0000), 00 (null scheme), 00 (key id 0), 00 00 00 00 10 (MSIN
+    // 0000000001); 2e 02 20 20 UE security capability 5G-EA2, 5G-IA2.
+    static PACKETRUSHER_REGISTRATION_REQUEST: &str = "7e004179000d0102f8390000000000000000102e022020";
+
+    fn packetrusher_ue() -> Ue {
+        let mut c = UeConfig::new("208930000000001", 2, [0; 16], [0; 16]);
+        c.routing_indicator = "0000".into();
+        c.nr_ea = 0x20;
+        c.nr_ia = 0x20;
+        c.follow_on_request = true;
+        Ue::new(c).unwrap()
+    }
+
+    #[test]
+    fn initial_registration_request_is_packetrushers_octets() {
+        let mut ue = packetrusher_ue();
+        ue.register(RegistrationKind::InitialSuci).unwrap();
+        let t = ue.poll_transmit().unwrap();
+        assert!(t.initial);
+        assert_eq!(t.s_tmsi, None);
+        assert_eq!(hex::encode(&t.nas), PACKETRUSHER_REGISTRATION_REQUEST);
+        assert_eq!(ue.state(), MmState::RegisteredInitiated);
+    }
+
+    #[test]
+    fn broken_downlink_gets_5gmm_status_and_never_panics() {
+        let mut ue = packetrusher_ue();
+        ue.register(RegistrationKind::InitialSuci).unwrap();
+        ue.poll_transmit().unwrap();
+        // A 5GMM message type that does not exist: STATUS #97 (TS 24.501 §7.4).
+        ue.handle_nas(&[0x7e, 0x00, 0xff]);
+        assert_eq!(
+            ue.poll_event(),
+            Some(UeEvent::StatusSent(MmCause::MessageTypeNonExistentOrNotImplemented))
+        );
+        assert_eq!(hex::encode(ue.poll_transmit().unwrap().nas), "7e006461");
+        // Every truncation and single-octet change of a real Authentication Request
+        // (TS 24.501 §8.2.1, built from TS 35.208 Test Set 1 RAND): no panic.
+        let mut req = AuthenticationRequest::new(
+            MmHeader::default(),
+            NasKeySetIdentifier { mapped: false, ksi: 0 },
+            hexcore_nas::ie::SpareHalfOctet(0),
+            hexcore_nas::ie::Abba(vec![0, 0]),
+        );
+        req.rand = Some(hexcore_nas::ie::Rand([0x23; 16]));
+        req.autn = Some(hexcore_nas::ie::Autn([0x55; 16]));
+        let full = Message::from(req).encode();
+        for n in 0..full.len() {
+            ue.handle_nas(&full[..n]);
+            for x in [0x01, 0x80, 0xff] {
+                let mut m = full.clone();
+                if let Some(b) = m.get_mut(n) {
+                    *b ^= x;
+                }
+                ue.handle_nas(&m);
+            }
+        }
+        // A wrong AUTN from a network that does not know K: MAC failure (#20).
+        ue.handle_nas(&full);
+        let events: Vec<UeEvent> = std::iter::from_fn(|| ue.poll_event()).collect();
+        assert_eq!(
+            events.last(),
+            Some(&UeEvent::AuthenticationFailureSent(MmCause::MacFailure))
+        );
+    }
+
+    #[test]
+    fn imei_check_digit() {
+        // IMEI 49015420323751 with Luhn check digit 8 (the GSMA example).
+        let mut c = UeConfig::new("208930000000001", 2, [0; 16], [0; 16]);
+        c.imeisv = "4901542032375100".into();
+        let ue = Ue::new(c).unwrap();
+        assert_eq!(ue.imei(), "490154203237518");
+    }
+
+    #[test]
+    fn bad_imsi_is_refused() {
+        assert!(Ue::new(UeConfig::new("20893", 2, [0; 16], [0; 16])).is_err());
+        assert!(Ue::new(UeConfig::new("20893x000000001", 2, [0; 16], [0; 16])).is_err());
     }
 }
