@@ -3,6 +3,7 @@
 //! the gNB simulator use only this; which carrier is in use is a setting.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -191,6 +192,7 @@ impl N2Listener {
                     N2Association {
                         inner: AssocInner::Kernel(a),
                         peer,
+                        down_reported: AtomicBool::new(false),
                     },
                     peer,
                 ))
@@ -204,6 +206,8 @@ impl N2Listener {
 pub struct N2Association {
     inner: AssocInner,
     peer: SocketAddr,
+    /// Kernel carrier: whether `Down` was handed out (then `recv` returns `None`).
+    down_reported: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -218,6 +222,7 @@ impl N2Association {
         N2Association {
             inner: AssocInner::Udp(a, endpoint),
             peer,
+            down_reported: AtomicBool::new(false),
         }
     }
 
@@ -252,6 +257,7 @@ impl N2Association {
                     Ok(N2Association {
                         inner: AssocInner::Kernel(a),
                         peer: remote,
+                        down_reported: AtomicBool::new(false),
                     })
                 }
             }
@@ -293,7 +299,20 @@ impl N2Association {
     pub async fn recv(&self) -> Option<AssociationEvent> {
         match &self.inner {
             AssocInner::Udp(a, _) => a.recv().await.map(AssociationEvent::from),
-            AssocInner::Kernel(a) => a.recv().await.ok().map(AssociationEvent::from),
+            AssocInner::Kernel(a) => match a.recv().await {
+                Ok(event) => {
+                    if matches!(event, KernelEvent::Down { .. }) {
+                        self.down_reported.store(true, Ordering::Relaxed);
+                    }
+                    Some(AssociationEvent::from(event))
+                }
+                // A socket error before the kernel said COMM_LOST/SHUTDOWN_COMP still
+                // ends the association: the caller hears Down once, with the reason.
+                Err(e) if !self.down_reported.swap(true, Ordering::Relaxed) => {
+                    Some(AssociationEvent::Down { reason: e.to_string() })
+                }
+                Err(_) => None,
+            },
         }
     }
 
@@ -309,8 +328,10 @@ impl N2Association {
         }
     }
 
-    /// Ends the association at once with ABORT (UDP carrier; the kernel
-    /// carrier closes gracefully).
+    /// Ends the association at once with ABORT on the UDP carrier. The kernel
+    /// carrier closes gracefully instead: Linux refuses the SCTP_ABORT send flag on
+    /// one-to-one sockets, and the linger-0 close that aborts needs the socket by
+    /// value (`hexcore_sctp_kernel::KernelAssociation::abort`).
     pub fn abort(&self) -> Result<()> {
         match &self.inner {
             AssocInner::Udp(a, _) => {
