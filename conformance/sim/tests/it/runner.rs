@@ -53,6 +53,8 @@ async fn whole_suite_over_sctp_udp() {
     // The capture decodes: every packet is one SCTP DATA chunk carrying NGAP that the
     // codec reads, and the deliberately malformed PDU sits in its own capture.
     let pcap = Capture::pcap(&capture.packets).unwrap();
+    // Left for `hexcore pcap` (the check that the suite's capture decodes).
+    let _ = std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/conformance.pcap"), &pcap);
     let reader = Reader::new(&pcap).unwrap();
     let mut dissector = Dissector::new(&[]);
     let mut messages = 0;
