@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use hexcore_ngap::procedures::{ErrorIndication, UeContextReleaseCommand, UeNgapIds};
-use hexcore_ngap::{AmfUeNgapId, Cause, CauseProtocol, CauseRadioNetwork, NgapPdu, PduKind, ProcedureCode};
+use hexcore_ngap::{AmfUeNgapId, Cause, CauseNas, CauseProtocol, CauseRadioNetwork, NgapPdu, PduKind, ProcedureCode};
 use hexcore_ngap::{Guami, Plmn, SNssai, Tac};
 
 use crate::gnb::GnbContext;
@@ -197,6 +197,8 @@ pub struct Amf {
     pub(crate) config: AmfConfig,
     pub(crate) gnbs: HashMap<AssocId, GnbContext>,
     pub(crate) ues: HashMap<u64, UeContext>,
+    /// Registered UEs in CM-IDLE, by 5G-TMSI.
+    pub(crate) idle: HashMap<u32, Box<crate::ue::Secured>>,
     pub(crate) timers: TimerTable,
     pub(crate) outputs: VecDeque<Output>,
     next_amf_ue_ngap_id: u64,
@@ -212,6 +214,7 @@ impl Amf {
             config,
             gnbs: HashMap::new(),
             ues: HashMap::new(),
+            idle: HashMap::new(),
             timers: TimerTable::default(),
             outputs: VecDeque::new(),
             next_amf_ue_ngap_id: 1,
@@ -338,7 +341,21 @@ impl Amf {
                 from: Some(ue.state.name()),
                 to: None,
             });
+            match ue.state {
+                crate::ue::UeState::Registered { secured, tmsi }
+                | crate::ue::UeState::Releasing {
+                    idle: Some((secured, tmsi)),
+                } => {
+                    self.idle.insert(tmsi, secured);
+                }
+                _ => {}
+            }
         }
+    }
+
+    /// Number of registered UEs in CM-IDLE (no NG connection).
+    pub fn idle_count(&self) -> usize {
+        self.idle.len()
     }
 
     /// Ask the gNB to release the UE's NG connection (TS 38.413 §8.3.3).
@@ -347,7 +364,24 @@ impl Amf {
         let Some(ue) = self.ues.get(&id) else { return };
         let (assoc, stream, ran) = (ue.assoc, ue.stream, ue.ran_ue_ngap_id);
         let Some(amf) = AmfUeNgapId::new(id) else { return };
-        self.set_state(id, crate::ue::UeState::Releasing);
+        let Some(ue) = self.ues.get_mut(&id) else { return };
+        let from = ue.state.name();
+        let idle = match std::mem::replace(&mut ue.state, crate::ue::UeState::New) {
+            // Deregistered UEs are forgotten; others stay registered in CM-IDLE.
+            crate::ue::UeState::Registered { secured, tmsi } if cause != Cause::Nas(CauseNas::Deregister) => {
+                Some((secured, tmsi))
+            }
+            crate::ue::UeState::Releasing { idle } => idle,
+            _ => None,
+        };
+        ue.state = crate::ue::UeState::Releasing { idle };
+        if from != "releasing" {
+            self.event(Event::UeState {
+                ue: id,
+                from: Some(from),
+                to: Some("releasing"),
+            });
+        }
         let cmd = UeContextReleaseCommand {
             ue_ngap_ids: UeNgapIds::Pair(amf, ran),
             cause,

@@ -14,6 +14,9 @@
 //!   ─► Accepting (Initial Context Setup with Registration accept, T3550)
 //!   ─► Registration complete ─► Registered
 //! Deregistration request / UE Context Release Request ─► Releasing ─► (removed)
+//! Registered UEs released without deregistration stay known (CM-IDLE) by 5G-TMSI:
+//! an integrity-checked mobility/periodic Registration request or Service request
+//! with their 5G-GUTI / 5G-S-TMSI resumes the context without a new 5G-AKA.
 //! ```
 
 mod nas_security;
@@ -100,6 +103,8 @@ pub struct Secured {
     pub ue_security_capability: UeSecurityCapability,
     /// IMEISV, if the UE sent it.
     pub imeisv: Option<String>,
+    /// Allowed NSSAI (SST, SD) once accepted.
+    pub allowed_nssai: Vec<(u8, Option<u32>)>,
 }
 
 /// The 5GMM state of a UE on the network side.
@@ -161,8 +166,14 @@ pub enum UeState {
         /// The 5G-TMSI assigned.
         tmsi: u32,
     },
-    /// UE Context Release Command sent.
-    Releasing,
+    /// A new NG connection whose first NAS message is being handled.
+    New,
+    /// UE Context Release Command sent; a registered UE's context is kept for when it
+    /// comes back from CM-IDLE (TS 23.502 §4.2.6).
+    Releasing {
+        /// The context and 5G-TMSI of a UE that stays registered.
+        idle: Option<(Box<Secured>, u32)>,
+    },
 }
 
 impl UeState {
@@ -177,7 +188,8 @@ impl UeState {
             UeState::AwaitingSubscription { .. } => "awaiting_subscription",
             UeState::Accepting { .. } => "accepting",
             UeState::Registered { .. } => "registered",
-            UeState::Releasing => "releasing",
+            UeState::New => "new",
+            UeState::Releasing { .. } => "releasing",
         }
     }
 

@@ -10,7 +10,7 @@ use hexcore_nas::ie::{
 };
 use hexcore_nas::mm::{
     AuthenticationReject, AuthenticationRequest, DeregistrationAcceptUeOriginating, IdentityRequest, MmHeader,
-    MmStatus, RegistrationAccept, RegistrationReject, SecurityModeCommand,
+    MmStatus, RegistrationAccept, RegistrationReject, SecurityModeCommand, ServiceAccept, ServiceReject,
 };
 use hexcore_nas::{Message, MmCause, SecurityProtected};
 use hexcore_ngap::procedures::{
@@ -43,10 +43,10 @@ impl Amf {
         }
     }
 
-    /// Take a UE's state out, leaving `Releasing` in its place until it is set again.
+    /// Take a UE's state out, leaving `New` in its place until it is set again.
     fn take_state(&mut self, id: u64) -> Option<UeState> {
         let ue = self.ues.get_mut(&id)?;
-        Some(std::mem::replace(&mut ue.state, UeState::Releasing))
+        Some(std::mem::replace(&mut ue.state, UeState::New))
     }
 
     /// Put back a state taken with [`Amf::take_state`] without reporting a change.
@@ -133,7 +133,7 @@ impl Amf {
                 stream,
                 ran_ue_ngap_id: msg.ran_ue_ngap_id,
                 location: msg.user_location,
-                state: UeState::Releasing,
+                state: UeState::New,
                 retransmissions: 0,
                 pending_downlink: None,
             },
@@ -141,7 +141,7 @@ impl Amf {
         self.event(Event::UeState {
             ue: id,
             from: None,
-            to: Some("releasing"),
+            to: Some("new"),
         });
         self.uplink_nas(id, &msg.nas_pdu, true);
         Ok(())
@@ -192,7 +192,15 @@ impl Amf {
                         // No context here: an initial message protected with a context
                         // the AMF does not have is processed as if unprotected
                         // (§4.4.4.3); a ciphered one cannot be read.
-                        None if !sp.header_type.is_ciphered() && initial => Message::decode_inner(&sp.payload),
+                        None if !sp.header_type.is_ciphered() && initial => {
+                            let inner = Message::decode_inner(&sp.payload);
+                            if let Ok(m) = &inner
+                                && let Some(tmsi) = self.tmsi_of(m)
+                            {
+                                self.resume_idle(id, tmsi, &sp);
+                            }
+                            inner
+                        }
                         None => {
                             self.event(Event::NasDropped {
                                 ue: id,
@@ -238,13 +246,37 @@ impl Amf {
         let Some(state) = self.take_state(id) else { return };
         match (state, message) {
             // ---------------------------------------------------------- registration
-            (UeState::Releasing, Message::RegistrationRequest(req)) => {
+            (UeState::New, Message::RegistrationRequest(req)) => {
                 let reg = RegInfo {
                     ue_ngksi: req.ngksi,
                     cleartext_only: req.nas_message_container.is_none(),
                     request: req,
                 };
                 self.start_registration(id, Box::new(reg));
+            }
+            (UeState::Registered { secured, tmsi }, Message::RegistrationRequest(req))
+                if matches!(
+                    req.registration_type.value,
+                    RegistrationTypeValue::MobilityUpdating | RegistrationTypeValue::PeriodicUpdating
+                ) =>
+            {
+                // TS 24.501 §5.5.1.3: an integrity-checked update from a known UE is
+                // accepted on its current context.
+                self.accept_update(id, secured, tmsi, &req);
+            }
+            (UeState::Registered { secured, tmsi }, Message::ServiceRequest(_)) => {
+                self.accept_service(id, secured, tmsi);
+            }
+            (UeState::New, Message::ServiceRequest(_)) => {
+                // TS 24.501 §5.6.1.5: no context that verifies this UE.
+                let reject = ServiceReject::new(MmHeader::default(), MmCause::UeIdentityCannotBeDerivedByTheNetwork);
+                self.send_nas(id, Message::from(reject), None);
+                self.procedure("service_request", Err("UeIdentityCannotBeDerivedByTheNetwork".into()));
+                self.release_ue(id, Cause::Nas(CauseNas::Unspecified));
+            }
+            (state @ UeState::Registered { .. }, Message::RegistrationComplete(_)) => {
+                // A complete for an accept that assigned nothing new: nothing to do.
+                self.restore_state(id, state);
             }
             (UeState::Registered { .. }, Message::RegistrationRequest(req)) => {
                 // A new registration on a live connection restarts from scratch.
@@ -393,7 +425,7 @@ impl Amf {
             }
             (state, other) => {
                 // TS 24.501 §7.4: message type not compatible with the protocol state.
-                let initial = matches!(state, UeState::Releasing);
+                let initial = matches!(state, UeState::New);
                 self.restore_state(id, state);
                 self.event(Event::Warning(format!("unexpected {} from UE {id}", other.name())));
                 let status = MmStatus::new(
@@ -600,6 +632,7 @@ impl Amf {
             nas,
             ue_security_capability: caps,
             imeisv: None,
+            allowed_nssai: Vec::new(),
         });
         self.set_state(id, UeState::SecurityMode { reg, secured });
         self.send_nas(id, Message::from(smc), Some(NasTimer::T3560));
@@ -608,7 +641,13 @@ impl Amf {
     /// Allowed NSSAI = requested ∩ subscribed ∩ supported (subscribed ∩ supported
     /// when nothing was requested); none → #62 (TS 24.501 §5.5.1.2.5). Then the
     /// Registration accept rides in an INITIAL CONTEXT SETUP REQUEST with KgNB.
-    fn accept_registration(&mut self, id: u64, reg: &RegInfo, secured: Box<Secured>, subscribed: &[(u8, Option<u32>)]) {
+    fn accept_registration(
+        &mut self,
+        id: u64,
+        reg: &RegInfo,
+        mut secured: Box<Secured>,
+        subscribed: &[(u8, Option<u32>)],
+    ) {
         let supported = self.config.slices.clone();
         let ngap_of = |sst: u8, sd: Option<u32>| SNssai {
             sst,
@@ -628,11 +667,12 @@ impl Amf {
             }
         }
         if allowed.is_empty() {
-            self.set_state(id, UeState::Registered { secured, tmsi: 0 });
+            // Accepting only so that the reject goes out protected.
+            self.set_state(id, UeState::Accepting { secured, tmsi: 0 });
             return self.reject_registration(id, MmCause::NoNetworkSlicesAvailable);
         }
-        let tmsi = self.next_tmsi;
-        self.next_tmsi = self.next_tmsi.wrapping_add(1);
+        secured.allowed_nssai = allowed.clone();
+        let tmsi = self.allocate_tmsi();
         let g = &self.config.guami;
         let guti = Guti {
             plmn: self.nas_plmn(),
@@ -643,10 +683,7 @@ impl Amf {
         };
         let accept = RegistrationAccept {
             guti: Some(MobileIdentity::Guti(guti)),
-            tai_list: Some(TaiList(vec![PartialTaiList::NonConsecutive {
-                plmn: self.nas_plmn(),
-                tacs: self.config.settings.amf.tacs.clone(),
-            }])),
+            tai_list: Some(self.tai_list()),
             allowed_nssai: Some(Nssai(
                 allowed.iter().map(|(sst, sd)| NasSNssai::new(*sst, *sd)).collect(),
             )),
@@ -654,37 +691,158 @@ impl Amf {
             ..RegistrationAccept::new(MmHeader::default(), RegistrationResult(AccessType::ThreeGpp.value()))
         };
         let plain = Message::from(accept).encode();
-        let caps = ngap_security_capabilities(&secured.ue_security_capability);
-        // TS 33.501 §6.9.2.1.1 / A.9: KgNB from the uplink COUNT of the Security
-        // mode complete, the last uplink message.
-        let ul_count = secured.nas.last_rx_count().map_or(0, |c| c.value());
-        let kgnb = keys::kgnb(&secured.kamf, ul_count, keys::AccessType::ThreeGpp);
+        // TS 33.501 §6.9.2.1.1: KgNB from the uplink COUNT of the Security mode
+        // complete, the last uplink message.
         self.set_state(id, UeState::Accepting { secured, tmsi });
+        self.initial_context_setup(id, &plain);
+        if let Some(ue) = self.ues.get_mut(&id) {
+            ue.pending_downlink = Some((plain, false));
+            ue.retransmissions = 0;
+        }
+        if let Some(now) = self.now {
+            let deadline = now + self.config.settings.timer(NasTimer::T3550);
+            self.timers.start(id, NasTimer::T3550, deadline);
+        }
+    }
+
+    fn allocate_tmsi(&mut self) -> u32 {
+        loop {
+            let tmsi = self.next_tmsi;
+            self.next_tmsi = self.next_tmsi.wrapping_add(1);
+            if !self.idle.contains_key(&tmsi) {
+                return tmsi;
+            }
+        }
+    }
+
+    /// The 5G-TMSI of a 5G-GUTI / 5G-S-TMSI this AMF assigned (TS 23.003 §2.10).
+    fn tmsi_of(&self, m: &Message) -> Option<u32> {
+        let g = &self.config.guami;
+        match m {
+            Message::RegistrationRequest(r) => match &r.mobile_identity {
+                MobileIdentity::Guti(guti)
+                    if guti.plmn == self.nas_plmn()
+                        && guti.amf_region_id == g.amf_region_id
+                        && guti.amf_set_id == g.amf_set_id
+                        && guti.amf_pointer == g.amf_pointer =>
+                {
+                    Some(guti.tmsi)
+                }
+                _ => None,
+            },
+            Message::ServiceRequest(r) => match &r.s_tmsi {
+                MobileIdentity::STmsi(s) if s.amf_set_id == g.amf_set_id && s.amf_pointer == g.amf_pointer => {
+                    Some(s.tmsi)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Bring back an idle UE's context if the initial message verifies with it
+    /// (TS 24.501 §4.4.4.3); otherwise it stays idle and the message is handled as
+    /// unprotected.
+    fn resume_idle(&mut self, id: u64, tmsi: u32, sp: &SecurityProtected) {
+        let Some(mut secured) = self.idle.remove(&tmsi) else {
+            return;
+        };
+        if secured
+            .nas
+            .unprotect(sp.sequence_number, &sp.mac, &sp.payload, false)
+            .is_ok()
+        {
+            self.set_state(id, UeState::Registered { secured, tmsi });
+        } else {
+            self.event(Event::NasDropped {
+                ue: id,
+                reason: "integrity",
+            });
+            self.idle.insert(tmsi, secured);
+        }
+    }
+
+    /// Mobility or periodic registration update on the current context: a Registration
+    /// accept (same 5G-GUTI, so no Registration complete is due) in an Initial Context
+    /// Setup with a KgNB from this request's uplink COUNT.
+    fn accept_update(
+        &mut self,
+        id: u64,
+        secured: Box<Secured>,
+        tmsi: u32,
+        _req: &hexcore_nas::mm::RegistrationRequest,
+    ) {
+        let accept = RegistrationAccept {
+            tai_list: Some(self.tai_list()),
+            allowed_nssai: Some(Nssai(
+                secured
+                    .allowed_nssai
+                    .iter()
+                    .map(|(sst, sd)| NasSNssai::new(*sst, *sd))
+                    .collect(),
+            )),
+            t3512_value: Some(gprs_timer3(self.config.settings.nas.t3512_secs)),
+            ..RegistrationAccept::new(MmHeader::default(), RegistrationResult(AccessType::ThreeGpp.value()))
+        };
+        self.set_state(id, UeState::Registered { secured, tmsi });
+        self.initial_context_setup(id, &Message::from(accept).encode());
+        self.procedure("registration_update", Ok(()));
+    }
+
+    /// Service request from CM-IDLE (TS 24.501 §5.6.1.4): Service accept in an Initial
+    /// Context Setup.
+    fn accept_service(&mut self, id: u64, secured: Box<Secured>, tmsi: u32) {
+        self.set_state(id, UeState::Registered { secured, tmsi });
+        let accept = ServiceAccept::new(MmHeader::default());
+        self.initial_context_setup(id, &Message::from(accept).encode());
+        self.procedure("service_request", Ok(()));
+    }
+
+    fn tai_list(&self) -> TaiList {
+        TaiList(vec![PartialTaiList::NonConsecutive {
+            plmn: self.nas_plmn(),
+            tacs: self.config.settings.amf.tacs.clone(),
+        }])
+    }
+
+    /// INITIAL CONTEXT SETUP REQUEST (TS 38.413 §8.3.1) carrying `plain`, protected,
+    /// with KgNB from the last uplink NAS COUNT (TS 33.501 §6.9.2.1.1, A.9).
+    fn initial_context_setup(&mut self, id: u64, plain: &[u8]) {
+        let guami = self.config.guami;
         let Some(ue) = self.ues.get_mut(&id) else { return };
         let (assoc, stream, ran) = (ue.assoc, ue.stream, ue.ran_ue_ngap_id);
-        let nas_pdu = match ue.state.secured_mut().map(|s| protect(&mut s.nas, &plain, false)) {
-            Some(Ok(b)) => b,
-            _ => return self.release_ue(id, Cause::Nas(CauseNas::Unspecified)),
+        let Some(secured) = ue.state.secured_mut() else { return };
+        let ul_count = secured.nas.last_rx_count().map_or(0, |c| c.value());
+        let kgnb = keys::kgnb(&secured.kamf, ul_count, keys::AccessType::ThreeGpp);
+        let caps = ngap_security_capabilities(&secured.ue_security_capability);
+        let allowed: Vec<SNssai> = secured
+            .allowed_nssai
+            .iter()
+            .map(|(sst, sd)| SNssai {
+                sst: *sst,
+                sd: sd.map(sd_octets),
+            })
+            .collect();
+        let nas_pdu = match protect(&mut secured.nas, plain, false) {
+            Ok(b) => b,
+            Err(e) => {
+                self.event(Event::Warning(format!("NAS protection failed: {e}")));
+                return self.release_ue(id, Cause::Nas(CauseNas::Unspecified));
+            }
         };
-        ue.pending_downlink = Some((plain, false));
-        ue.retransmissions = 0;
         let Some(amf) = AmfUeNgapId::new(id) else { return };
         let ics = InitialContextSetupRequest {
             amf_ue_ngap_id: amf,
             ran_ue_ngap_id: ran,
             ue_ambr: None,
-            guami: self.config.guami,
+            guami,
             pdu_sessions: Vec::new(),
-            allowed_nssai: allowed.iter().map(|(sst, sd)| ngap_of(*sst, *sd)).collect(),
+            allowed_nssai: allowed,
             ue_security_capabilities: caps,
             security_key: kgnb,
             nas_pdu: Some(nas_pdu),
         };
         self.send_ngap(assoc, stream, ics.build());
-        if let Some(now) = self.now {
-            let deadline = now + self.config.settings.timer(NasTimer::T3550);
-            self.timers.start(id, NasTimer::T3550, deadline);
-        }
     }
 
     /// A NAS timer expired: retransmit, or give up on the fifth expiry (TS 24.501

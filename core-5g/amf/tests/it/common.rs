@@ -311,6 +311,22 @@ impl TestUe {
         .encode()
     }
 
+    /// An uplink initial message protected with integrity only (type 1), as a UE
+    /// sends a Registration request or Service request with its current context.
+    pub fn protect_integrity(&mut self, msg: &Message) -> Vec<u8> {
+        let ctx = self.nas.as_mut().unwrap();
+        let p = ctx.protect(&msg.encode(), false).unwrap();
+        NasPdu::SecurityProtected(SecurityProtected {
+            header_type: SecurityHeaderType::IntegrityProtected,
+            spare: 0,
+            mac: p.mac,
+            sequence_number: p.sqn,
+            payload: p.payload,
+            message: None,
+        })
+        .encode()
+    }
+
     /// Read a downlink NAS PDU: plain, or protected (verified and deciphered).
     pub fn read(&mut self, bytes: &[u8]) -> Message {
         match NasPdu::decode(bytes).unwrap() {

@@ -161,6 +161,8 @@ fn register(h: &mut Harness, ue: &mut TestUe) -> InitialContextSetupRequest {
     };
     let guti = a.guti.as_ref().unwrap().guti().unwrap();
     assert_eq!((guti.amf_region_id, guti.amf_set_id, guti.amf_pointer), (2, 1, 0));
+    // From now on the UE identifies itself with its 5G-GUTI.
+    ue.identity = Some(MobileIdentity::Guti(guti));
     assert_eq!(
         a.tai_list.as_ref().unwrap().0,
         vec![PartialTaiList::NonConsecutive {
@@ -719,4 +721,149 @@ fn late_udm_answers_are_ignored() {
     h.drive();
     assert!(h.take().is_empty());
     assert_eq!(h.amf.ue_count(), 0);
+}
+
+// ------------------------------------------------------------------ CM-IDLE: updates and service request
+
+/// Register, then let the gNB release the connection (user inactivity).
+fn register_then_idle(h: &mut Harness, ue: &mut TestUe) {
+    register(h, ue);
+    let req = UeContextReleaseRequest {
+        amf_ue_ngap_id: ue.amf_ue_ngap_id.unwrap(),
+        ran_ue_ngap_id: ue.ran_ue_ngap_id,
+        pdu_session_ids: vec![],
+        cause: Cause::RadioNetwork(CauseRadioNetwork::UserInactivity),
+    };
+    h.send(req.build().unwrap());
+    let _ = h.take_one();
+    h.send(
+        UeContextReleaseComplete {
+            amf_ue_ngap_id: ue.amf_ue_ngap_id.unwrap(),
+            ran_ue_ngap_id: ue.ran_ue_ngap_id,
+            pdu_session_ids: vec![],
+        }
+        .build()
+        .unwrap(),
+    );
+    assert_eq!(h.amf.ue_count(), 0);
+    assert_eq!(h.amf.idle_count(), 1);
+}
+
+#[test]
+fn periodic_registration_update_from_idle_skips_authentication() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register_then_idle(&mut h, &mut ue);
+    let mut req = ue.registration_request();
+    req.registration_type.value = hexcore_nas::ie::RegistrationTypeValue::PeriodicUpdating;
+    ue.ran_ue_ngap_id = hexcore_ngap::RanUeNgapId(2);
+    let bytes = ue.protect_integrity(&Message::from(req));
+    h.initial_ue_message(&ue, bytes);
+    // No Authentication request: straight to Initial Context Setup with the accept.
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::RegistrationAccept(_)
+    ));
+    // KgNB from the uplink COUNT of this request (the UE's second uplink message).
+    assert_eq!(
+        ics.security_key,
+        keys::kgnb(&ue.kamf.unwrap(), 2, keys::AccessType::ThreeGpp)
+    );
+    assert_eq!(h.amf.ue_state(ics.amf_ue_ngap_id.value()), Some("registered"));
+    assert_eq!(h.amf.idle_count(), 0);
+}
+
+#[test]
+fn service_request_from_idle() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register_then_idle(&mut h, &mut ue);
+    let Some(MobileIdentity::Guti(g)) = ue.identity.clone() else {
+        panic!()
+    };
+    let sr = hexcore_nas::mm::ServiceRequest::new(
+        MmHeader::default(),
+        NasKeySetIdentifier { mapped: false, ksi: 0 },
+        hexcore_nas::ie::ServiceType::Signalling,
+        MobileIdentity::STmsi(g.s_tmsi()),
+    );
+    ue.ran_ue_ngap_id = hexcore_ngap::RanUeNgapId(3);
+    let bytes = ue.protect_integrity(&Message::from(sr.clone()));
+    h.initial_ue_message(&ue, bytes);
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::ServiceAccept(_)
+    ));
+
+    // A service request with a MAC that does not verify: Service reject #9.
+    let mut other = TestUe::new(9);
+    other.nas = ue.nas.clone();
+    let mut bytes = other.protect_integrity(&Message::from(sr));
+    bytes[2] ^= 0x55;
+    h.initial_ue_message(&other, bytes);
+    let out = h.take();
+    let dl = hexcore_ngap::procedures::DownlinkNasTransport::parse(&out[0]).unwrap();
+    let Message::ServiceReject(r) = NasPdu::decode(&dl.nas_pdu)
+        .map(|p| match p {
+            NasPdu::Plain(m) => m,
+            _ => panic!("a reject without context is plain"),
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.cause, MmCause::UeIdentityCannotBeDerivedByTheNetwork);
+}
+
+#[test]
+fn deregistered_ues_are_forgotten_and_guti_needs_identification() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register(&mut h, &mut ue);
+    let dereg = DeregistrationRequestUeOriginating::new(
+        MmHeader::default(),
+        DeregistrationType {
+            switch_off: true,
+            re_registration_required: false,
+            access_type: hexcore_nas::ie::AccessType::ThreeGpp,
+        },
+        NasKeySetIdentifier { mapped: false, ksi: 0 },
+        ue.identity.clone().unwrap(),
+    );
+    let bytes = ue.protect(&Message::from(dereg));
+    h.uplink(&ue, bytes);
+    let cmd = UeContextReleaseCommand::parse(&h.take_one()).unwrap();
+    let UeNgapIds::Pair(amf, ran) = cmd.ue_ngap_ids else {
+        panic!()
+    };
+    h.send(
+        UeContextReleaseComplete {
+            amf_ue_ngap_id: amf,
+            ran_ue_ngap_id: ran,
+            pdu_session_ids: vec![],
+        }
+        .build()
+        .unwrap(),
+    );
+    assert_eq!(h.amf.idle_count(), 0);
+    // Its 5G-GUTI is unknown now: the identity procedure.
+    let bytes = ue.protect_integrity(&Message::from(ue.registration_request()));
+    h.initial_ue_message(&ue, bytes);
+    let nas = h.downlink_nas(&mut ue);
+    assert_eq!(
+        identity_type_of(
+            &NasPdu::decode(&nas)
+                .map(|p| match p {
+                    NasPdu::Plain(m) => m,
+                    _ => panic!(),
+                })
+                .unwrap()
+        ),
+        IdentityType::Suci
+    );
 }
