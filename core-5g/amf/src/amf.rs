@@ -338,7 +338,7 @@ impl Amf {
         if let Some(ue) = self.ues.remove(&id) {
             self.event(Event::UeState {
                 ue: id,
-                from: Some(ue.state.name()),
+                from: Some(ue.reported_state),
                 to: None,
             });
             match ue.state {
@@ -365,7 +365,7 @@ impl Amf {
         let (assoc, stream, ran) = (ue.assoc, ue.stream, ue.ran_ue_ngap_id);
         let Some(amf) = AmfUeNgapId::new(id) else { return };
         let Some(ue) = self.ues.get_mut(&id) else { return };
-        let from = ue.state.name();
+        let from = ue.reported_state;
         let idle = match std::mem::replace(&mut ue.state, crate::ue::UeState::New) {
             // Deregistered UEs are forgotten; others stay registered in CM-IDLE.
             crate::ue::UeState::Registered { secured, tmsi } if cause != Cause::Nas(CauseNas::Deregister) => {
@@ -375,6 +375,7 @@ impl Amf {
             _ => None,
         };
         ue.state = crate::ue::UeState::Releasing { idle };
+        ue.reported_state = "releasing";
         if from != "releasing" {
             self.event(Event::UeState {
                 ue: id,

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod amf;
+#[cfg(feature = "glue")]
 pub mod glue;
 pub mod gnb;
 pub mod settings;

@@ -16,9 +16,11 @@ pub const ERROR_INDICATIONS: &str = "hexcore_amf_error_indications_total";
 /// Counter: NAS retransmissions (label `timer`).
 pub const NAS_RETRANSMISSIONS: &str = "hexcore_amf_nas_retransmissions_total";
 
+#[cfg(feature = "glue")]
 use crate::amf::Event;
 
 /// Turn one AMF event into metrics and a log line.
+#[cfg(feature = "glue")]
 pub fn record(event: &Event) {
     match event {
         Event::GnbConnected { assoc, name } => {

@@ -20,6 +20,7 @@
 //! ```
 
 mod nas_security;
+mod network;
 mod registration;
 
 pub use nas_security::{ngap_security_capabilities, select_algorithms};
@@ -45,6 +46,9 @@ pub struct UeContext {
     pub location: UserLocationNr,
     /// The 5GMM state.
     pub state: UeState,
+    /// The state name last reported in an [`crate::Event::UeState`] (the gauge of
+    /// UEs by state follows these events).
+    pub reported_state: &'static str,
     /// Retransmissions of the message the running timer guards.
     pub retransmissions: u8,
     /// The plain NAS message the running timer guards, and whether it goes out with
@@ -166,6 +170,11 @@ pub enum UeState {
         /// The 5G-TMSI assigned.
         tmsi: u32,
     },
+    /// Network-initiated Deregistration request sent (T3522).
+    Deregistering {
+        /// The context in use.
+        secured: Box<Secured>,
+    },
     /// A new NG connection whose first NAS message is being handled.
     New,
     /// UE Context Release Command sent; a registered UE's context is kept for when it
@@ -188,6 +197,7 @@ impl UeState {
             UeState::AwaitingSubscription { .. } => "awaiting_subscription",
             UeState::Accepting { .. } => "accepting",
             UeState::Registered { .. } => "registered",
+            UeState::Deregistering { .. } => "deregistering",
             UeState::New => "new",
             UeState::Releasing { .. } => "releasing",
         }
@@ -199,7 +209,23 @@ impl UeState {
             UeState::SecurityMode { secured, .. }
             | UeState::AwaitingSubscription { secured, .. }
             | UeState::Accepting { secured, .. }
-            | UeState::Registered { secured, .. } => Some(secured),
+            | UeState::Registered { secured, .. }
+            | UeState::Deregistering { secured } => Some(secured),
+            _ => None,
+        }
+    }
+
+    /// The SUPI, once authenticated.
+    pub fn supi(&self) -> Option<&str> {
+        match self {
+            UeState::SecurityMode { secured, .. }
+            | UeState::AwaitingSubscription { secured, .. }
+            | UeState::Accepting { secured, .. }
+            | UeState::Registered { secured, .. }
+            | UeState::Deregistering { secured } => Some(&secured.supi),
+            UeState::Releasing {
+                idle: Some((secured, _)),
+            } => Some(&secured.supi),
             _ => None,
         }
     }
@@ -209,7 +235,10 @@ impl UeState {
     pub fn requires_protection(&self) -> bool {
         matches!(
             self,
-            UeState::AwaitingSubscription { .. } | UeState::Accepting { .. } | UeState::Registered { .. }
+            UeState::AwaitingSubscription { .. }
+                | UeState::Accepting { .. }
+                | UeState::Registered { .. }
+                | UeState::Deregistering { .. }
         )
     }
 }

@@ -31,9 +31,10 @@ impl Amf {
     /// Change a UE's state and report it.
     pub(crate) fn set_state(&mut self, id: u64, state: UeState) {
         let Some(ue) = self.ues.get_mut(&id) else { return };
-        let from = ue.state.name();
+        let from = ue.reported_state;
         let to = state.name();
         ue.state = state;
+        ue.reported_state = to;
         if from != to {
             self.event(Event::UeState {
                 ue: id,
@@ -44,13 +45,13 @@ impl Amf {
     }
 
     /// Take a UE's state out, leaving `New` in its place until it is set again.
-    fn take_state(&mut self, id: u64) -> Option<UeState> {
+    pub(crate) fn take_state(&mut self, id: u64) -> Option<UeState> {
         let ue = self.ues.get_mut(&id)?;
         Some(std::mem::replace(&mut ue.state, UeState::New))
     }
 
     /// Put back a state taken with [`Amf::take_state`] without reporting a change.
-    fn restore_state(&mut self, id: u64, state: UeState) {
+    pub(crate) fn restore_state(&mut self, id: u64, state: UeState) {
         if let Some(ue) = self.ues.get_mut(&id) {
             ue.state = state;
         }
@@ -75,7 +76,7 @@ impl Amf {
     /// Send a downlink NAS message: protected once the UE has a context (and this is
     /// not a message sent before security mode), in a DOWNLINK NAS TRANSPORT. With
     /// `timer`, the message is kept for retransmission and the timer started.
-    fn send_nas(&mut self, id: u64, message: Message, timer: Option<NasTimer>) {
+    pub(crate) fn send_nas(&mut self, id: u64, message: Message, timer: Option<NasTimer>) {
         let plain = message.encode();
         let new_context = matches!(message, Message::SecurityModeCommand(_));
         self.send_nas_octets(id, &plain, new_context);
@@ -134,6 +135,7 @@ impl Amf {
                 ran_ue_ngap_id: msg.ran_ue_ngap_id,
                 location: msg.user_location,
                 state: UeState::New,
+                reported_state: "new",
                 retransmissions: 0,
                 pending_downlink: None,
             },
@@ -419,6 +421,12 @@ impl Amf {
                 self.procedure("deregistration", Ok(()));
                 self.release_ue(id, Cause::Nas(CauseNas::Deregister));
             }
+            (UeState::Deregistering { .. }, Message::DeregistrationAcceptUeTerminated(_)) => {
+                self.timers.stop(id);
+                self.procedure("network_deregistration", Ok(()));
+                self.set_state(id, UeState::Releasing { idle: None });
+                self.release_ue(id, Cause::Nas(CauseNas::Deregister));
+            }
             (state, Message::MmStatus(s)) => {
                 self.restore_state(id, state);
                 self.event(Event::Warning(format!("5GMM STATUS from UE {id}: {:?}", s.cause)));
@@ -568,6 +576,7 @@ impl Amf {
             }
             (UeState::AwaitingConfirmation { reg, ngksi }, UdmResponse::Confirmed { supi, kseaf, .. }) => {
                 self.procedure("authentication", Ok(()));
+                self.drop_other_contexts(id, &supi);
                 self.start_security_mode(id, reg, ngksi, supi, kseaf);
             }
             (UeState::AwaitingConfirmation { .. }, UdmResponse::Failed { failure, .. }) => {

@@ -62,11 +62,12 @@ fn sqn_value(b: &[u8; 6]) -> u64 {
 /// AUSF + UDM for one subscriber, in memory.
 pub struct FakeUdm {
     pub milenage: Milenage,
-    pub imsi: String,
+    /// Known subscribers (all with K and OPc of test set 1).
+    pub imsis: Vec<String>,
     /// The next SQN_HE.
     pub sqn: u64,
     pub nssai: Vec<(u8, Option<u32>)>,
-    pending: HashMap<u64, ([u8; 16], [u8; 32])>,
+    pending: HashMap<u64, ([u8; 16], [u8; 32], String)>,
     next_ctx: u64,
     next_rand: u8,
 }
@@ -75,7 +76,13 @@ impl FakeUdm {
     pub fn new() -> Self {
         Self {
             milenage: Milenage::new(&K, &OPC),
-            imsi: IMSI.into(),
+            imsis: vec![
+                IMSI.into(),
+                "999700000000002".into(),
+                "999700000000003".into(),
+                "999700000000004".into(),
+                "999700000000005".into(),
+            ],
             sqn: 0x20,
             nssai: vec![(1, None)],
             pending: HashMap::new(),
@@ -106,7 +113,7 @@ impl FakeUdm {
                         format!("{}{}{}", parts[2], parts[3], parts[7])
                     }
                 };
-                if imsi != self.imsi {
+                if !self.imsis.contains(&imsi) {
                     return UdmResponse::Failed {
                         ue,
                         failure: UdmFailure::UnknownSubscriber,
@@ -136,7 +143,7 @@ impl FakeUdm {
                 let kseaf = keys::kseaf(&kausf, &snn).unwrap();
                 let ctx = self.next_ctx;
                 self.next_ctx += 1;
-                self.pending.insert(ctx, (xres_star, kseaf));
+                self.pending.insert(ctx, (xres_star, kseaf, imsi));
                 UdmResponse::Challenge {
                     ue,
                     ctx,
@@ -146,11 +153,7 @@ impl FakeUdm {
                 }
             }
             UdmRequest::Confirm { ue, ctx, res_star } => match self.pending.remove(&ctx) {
-                Some((xres, kseaf)) if xres == res_star => UdmResponse::Confirmed {
-                    ue,
-                    supi: self.imsi.clone(),
-                    kseaf,
-                },
+                Some((xres, kseaf, supi)) if xres == res_star => UdmResponse::Confirmed { ue, supi, kseaf },
                 _ => UdmResponse::Failed {
                     ue,
                     failure: UdmFailure::AuthenticationRejected,

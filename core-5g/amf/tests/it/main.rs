@@ -365,7 +365,13 @@ fn ue_context_release_requested_by_gnb() {
 fn many_ues_register_independently() {
     let mut h = Harness::new();
     h.setup();
-    let mut ues: Vec<TestUe> = (0..5).map(|i| TestUe::new(100 + i)).collect();
+    let mut ues: Vec<TestUe> = (0..5)
+        .map(|i| {
+            let mut ue = TestUe::new(100 + i);
+            ue.msin = format!("000000000{}", i + 1);
+            ue
+        })
+        .collect();
     for ue in &mut ues {
         register(&mut h, ue);
     }
@@ -866,4 +872,112 @@ fn deregistered_ues_are_forgotten_and_guti_needs_identification() {
         ),
         IdentityType::Suci
     );
+}
+
+// ------------------------------------------------------------------ network-initiated
+
+#[test]
+fn network_initiated_deregistration_with_t3522() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register(&mut h, &mut ue);
+    assert!(h.amf.deregister(h.now, IMSI));
+    h.drive();
+    let nas = h.downlink_nas(&mut ue);
+    let Message::DeregistrationRequestUeTerminated(d) = ue.read(&nas) else {
+        panic!()
+    };
+    assert!(!d.deregistration_type.re_registration_required);
+    // Lost once: T3522 retransmits.
+    h.advance(Duration::from_secs(6));
+    let again = h.downlink_nas(&mut ue);
+    assert!(matches!(ue.read(&again), Message::DeregistrationRequestUeTerminated(_)));
+    let accept = ue.protect(&Message::from(hexcore_nas::mm::DeregistrationAcceptUeTerminated::new(
+        MmHeader::default(),
+    )));
+    h.uplink(&ue, accept);
+    expect_release(&mut h, Cause::Nas(CauseNas::Deregister));
+    assert_eq!(h.amf.poll_timeout(), None);
+    assert!(!h.amf.deregister(h.now, "999709999999999"));
+}
+
+#[test]
+fn paging_an_idle_ue_then_deregistering_it_implicitly() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register_then_idle(&mut h, &mut ue);
+    let Some(MobileIdentity::Guti(g)) = ue.identity.clone() else {
+        panic!()
+    };
+    assert!(h.amf.page(g.tmsi));
+    h.drive();
+    let p = hexcore_ngap::procedures::Paging::parse(&h.take_one()).unwrap();
+    assert_eq!(p.ue_paging_identity.five_g_tmsi, g.tmsi);
+    assert_eq!(
+        (p.ue_paging_identity.amf_set_id, p.ue_paging_identity.amf_pointer),
+        (1, 0)
+    );
+    assert_eq!(p.tais.len(), 1);
+    assert!(!h.amf.page(g.tmsi.wrapping_add(1)));
+    assert!(h.amf.deregister(h.now, IMSI));
+    assert_eq!(h.amf.idle_count(), 0);
+}
+
+#[test]
+fn a_second_registration_of_one_supi_replaces_the_first() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut first = TestUe::new(1);
+    register(&mut h, &mut first);
+    let first_id = first.amf_ue_ngap_id.unwrap();
+    let mut second = TestUe::new(2);
+    second.sqn_ms = first.sqn_ms;
+    let req = Message::from(second.registration_request()).encode();
+    h.initial_ue_message(&second, req);
+    let nas = h.downlink_nas(&mut second);
+    let msg = second.read(&nas);
+    let resp = second.authenticate(&msg);
+    h.uplink(&second, resp.encode());
+    // The old connection is released, then the SMC goes to the new one.
+    let out = h.take();
+    assert_eq!(out.len(), 2);
+    let cmd = UeContextReleaseCommand::parse(&out[0]).unwrap();
+    assert_eq!(cmd.ue_ngap_ids, UeNgapIds::Pair(first_id, first.ran_ue_ngap_id));
+    assert_eq!(out[1].message_name(), "DownlinkNASTransport");
+}
+
+#[test]
+fn ue_state_events_add_up_to_the_states() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut a = TestUe::new(1);
+    register(&mut h, &mut a);
+    let mut b = TestUe::new(2);
+    b.msin = "0000000999".into();
+    let _ = registration_reject_cause(&mut h, &mut b);
+    let mut c = TestUe::new(3);
+    c.sqn_ms = a.sqn_ms;
+    c.msin = MSIN.into();
+    h.initial_ue_message(&c, Message::from(c.registration_request()).encode());
+    let mut gauge: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for e in &h.events {
+        if let Event::UeState { from, to, .. } = e {
+            if let Some(f) = from {
+                *gauge.entry(f).or_default() -= 1;
+            }
+            if let Some(t) = to {
+                *gauge.entry(t).or_default() += 1;
+            }
+        }
+    }
+    for state in ["registered", "releasing", "authenticating", "new"] {
+        let actual = [1u64, 2, 3, 4]
+            .iter()
+            .filter(|id| h.amf.ue_state(**id) == Some(state))
+            .count() as i64;
+        assert_eq!(gauge.get(state).copied().unwrap_or(0), actual, "state {state}");
+    }
+    assert!(gauge.values().all(|v| *v >= 0));
 }
