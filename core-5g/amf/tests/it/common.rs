@@ -394,6 +394,8 @@ pub struct Harness {
     /// UDM requests are answered at once when true; else kept here.
     pub auto_udm: bool,
     pub udm_requests: Vec<UdmRequest>,
+    /// Another AUSF/UDM than [`FakeUdm`] (the real one, in `real_udm`).
+    pub backend: Option<Box<dyn FnMut(UdmRequest) -> UdmResponse>>,
 }
 
 impl Harness {
@@ -411,6 +413,7 @@ impl Harness {
             events: Vec::new(),
             auto_udm: true,
             udm_requests: Vec::new(),
+            backend: None,
         };
         h.amf.handle(
             h.now,
@@ -434,7 +437,10 @@ impl Harness {
                 }
                 Some(Output::Udm(req)) => {
                     if self.auto_udm {
-                        let resp = self.udm.handle(req);
+                        let resp = match &mut self.backend {
+                            Some(b) => b(req),
+                            None => self.udm.handle(req),
+                        };
                         self.amf.handle(self.now, Input::Udm(resp));
                     } else {
                         self.udm_requests.push(req);

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[cfg(feature = "udm")]
+mod real_udm;
 mod server;
 
 use std::time::Duration;

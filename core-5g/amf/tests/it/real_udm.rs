@@ -1,0 +1,122 @@
+//! The AMF with the real AUSF/UDM (`hexcore_udm::LocalUdm` on a `MemoryStore`) through
+//! the glue's adapter: SUCI Profile A and Profile B de-concealed by the UDM's SIDF,
+//! 5G-AKA vectors from the UDM's SQN management. Built with `--features udm`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use hexcore_amf::glue::UdmBackend;
+use hexcore_amf::glue::udm::UdmApiBackend;
+use hexcore_nas::Message;
+use hexcore_nas::ie::{MobileIdentity, Plmn as NasPlmn, ProtectionScheme, SchemeOutput, Suci, SuciImsi};
+use hexcore_ngap::procedures::InitialContextSetupRequest;
+use hexcore_security::suci;
+use hexcore_udm::{HnScheme, LocalUdm, MemoryStore, NewSubscriber, Snssai, Udm, UdmApi, UdrStore};
+use rand::SeedableRng;
+
+use crate::common::*;
+
+fn real_udm() -> (Arc<dyn UdmApi>, Vec<hexcore_udm::HnPublicKey>) {
+    let store = MemoryStore::new();
+    let sub = NewSubscriber {
+        imsi: IMSI,
+        k: "465b5ce8b199b49faa5f0a2ee238a6bc",
+        opc: Some("cd63cb71954a9f4e48a5994e37a02baf"),
+        nssai: vec![Snssai { sst: 1, sd: None }],
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    store.insert_subscriber(&sub).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let udm = Udm::open(store, &mut rng).unwrap();
+    let keys = udm.hn_public_keys();
+    (Arc::new(LocalUdm::new(udm, rng)), keys)
+}
+
+fn harness_with(api: Arc<dyn UdmApi>) -> Harness {
+    let backend = UdmApiBackend(api);
+    let mut h = Harness::new();
+    h.backend = Some(Box::new(move |req| {
+        let mut f = backend.call(req);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(r) => r,
+            Poll::Pending => panic!("LocalUdm answers at once"),
+        }
+    }));
+    h
+}
+
+fn concealed(scheme: HnScheme, keys: &[hexcore_udm::HnPublicKey]) -> MobileIdentity {
+    let key = keys.iter().find(|k| k.scheme == scheme).expect("a key of the scheme");
+    let public = hex::decode(&key.public_key).unwrap();
+    let (ps, nas_ps) = match scheme {
+        HnScheme::ProfileA => (suci::ProtectionScheme::ProfileA, ProtectionScheme::ProfileA),
+        HnScheme::ProfileB => (suci::ProtectionScheme::ProfileB, ProtectionScheme::ProfileB),
+    };
+    let out = suci::conceal(ps, &public, &[7; 32], &suci::scheme_input_from_msin(MSIN).unwrap()).unwrap();
+    let n = out.len();
+    let output = match scheme {
+        HnScheme::ProfileA => SchemeOutput::ProfileA {
+            ephemeral_public_key: out[..32].try_into().unwrap(),
+            ciphertext: out[32..n - 8].to_vec(),
+            mac_tag: out[n - 8..].try_into().unwrap(),
+        },
+        HnScheme::ProfileB => SchemeOutput::ProfileB {
+            ephemeral_public_key: out[..33].try_into().unwrap(),
+            ciphertext: out[33..n - 8].to_vec(),
+            mac_tag: out[n - 8..].try_into().unwrap(),
+        },
+    };
+    MobileIdentity::Suci(Suci::Imsi(SuciImsi {
+        plmn: NasPlmn::new(MCC, MNC),
+        routing_indicator: "0".into(),
+        protection_scheme: nas_ps,
+        home_network_public_key_id: key.id,
+        scheme_output: output,
+    }))
+}
+
+fn register_with(h: &mut Harness, ue: &mut TestUe) {
+    let smc = h.register_until_smc(ue);
+    let complete = ue.security_mode(&smc);
+    h.uplink(ue, complete);
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::RegistrationAccept(_)
+    ));
+}
+
+#[test]
+fn suci_null_profile_a_and_profile_b_with_the_real_udm() {
+    let (api, keys) = real_udm();
+    for scheme in [None, Some(HnScheme::ProfileA), Some(HnScheme::ProfileB)] {
+        let mut h = harness_with(api.clone());
+        h.setup();
+        let mut ue = TestUe::new(1);
+        // The UDM's SQN moves on between runs; the USIM accepts any fresher one.
+        ue.identity = scheme.map(|s| concealed(s, &keys));
+        register_with(&mut h, &mut ue);
+    }
+}
+
+#[test]
+fn resynchronisation_and_unknown_subscriber_with_the_real_udm() {
+    let (api, _) = real_udm();
+    let mut h = harness_with(api);
+    h.setup();
+    let mut ue = TestUe::new(1);
+    ue.sqn_ms = 1 << 30;
+    register_with(&mut h, &mut ue);
+    let mut other = TestUe::new(2);
+    other.msin = "0000000077".into();
+    h.initial_ue_message(&other, Message::from(other.registration_request()).encode());
+    let out = h.take();
+    let dl = hexcore_ngap::procedures::DownlinkNasTransport::parse(&out[0]).unwrap();
+    let Message::RegistrationReject(r) = other.read(&dl.nas_pdu) else {
+        panic!()
+    };
+    assert_eq!(r.cause, hexcore_nas::MmCause::IllegalUe);
+}
