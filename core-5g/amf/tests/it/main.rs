@@ -983,3 +983,45 @@ fn ue_state_events_add_up_to_the_states() {
     }
     assert!(gauge.values().all(|v| *v >= 0));
 }
+
+#[test]
+fn emergency_registration_is_not_offered() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    let mut req = ue.registration_request();
+    req.registration_type.value = hexcore_nas::ie::RegistrationTypeValue::Emergency;
+    h.initial_ue_message(&ue, Message::from(req).encode());
+    let out = h.take();
+    let dl = hexcore_ngap::procedures::DownlinkNasTransport::parse(&out[0]).unwrap();
+    let Message::RegistrationReject(r) = ue.read(&dl.nas_pdu) else {
+        panic!()
+    };
+    assert_eq!(r.cause, MmCause::FiveGsServicesNotAllowed);
+}
+
+#[test]
+fn t3570_retransmits_identity_request_then_gives_up() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    ue.identity = Some(MobileIdentity::Guti(hexcore_nas::ie::Guti {
+        plmn: hexcore_nas::ie::Plmn::new(MCC, MNC),
+        amf_region_id: 2,
+        amf_set_id: 1,
+        amf_pointer: 0,
+        tmsi: 0xbeef,
+    }));
+    h.initial_ue_message(&ue, Message::from(ue.registration_request()).encode());
+    let first = h.downlink_nas(&mut ue);
+    for _ in 0..4 {
+        h.advance(Duration::from_secs(6));
+        assert_eq!(h.downlink_nas(&mut ue), first);
+    }
+    h.advance(Duration::from_secs(6));
+    expect_release(&mut h, Cause::Nas(CauseNas::Unspecified));
+    assert_eq!(
+        h.count_events(|e| matches!(e, Event::Retransmission { timer: "T3570", .. })),
+        4
+    );
+}
