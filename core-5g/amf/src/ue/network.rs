@@ -5,8 +5,9 @@
 use std::time::Instant;
 
 use hexcore_nas::Message;
+use hexcore_nas::ie::NetworkName;
 use hexcore_nas::ie::{AccessType, DeregistrationType, SpareHalfOctet};
-use hexcore_nas::mm::{DeregistrationRequestUeTerminated, MmHeader};
+use hexcore_nas::mm::{ConfigurationUpdateCommand, DeregistrationRequestUeTerminated, MmHeader};
 use hexcore_ngap::procedures::Paging;
 use hexcore_ngap::{Cause, CauseNas, FiveGSTmsi, Tai};
 
@@ -55,6 +56,27 @@ impl Amf {
             SpareHalfOctet(0),
         );
         self.send_nas(id, Message::from(request), Some(NasTimer::T3522));
+    }
+
+    /// Configuration Update Command (TS 24.501 §5.4.4) to a connected, registered UE,
+    /// carrying the network's full and short name (GSM 7-bit) and no acknowledgement
+    /// request (so no T3555). `false` if the SUPI has no connected registered context.
+    pub fn configuration_update(&mut self, now: Instant, supi: &str, network_name: &str) -> bool {
+        self.now = Some(now);
+        let Some(id) = self
+            .ues
+            .iter()
+            .find(|(_, u)| matches!(u.state, UeState::Registered { .. }) && u.state.supi() == Some(supi))
+            .map(|(id, _)| *id)
+        else {
+            return false;
+        };
+        let mut cuc = ConfigurationUpdateCommand::new(MmHeader::default());
+        cuc.full_name_for_network = Some(NetworkName::gsm7(network_name));
+        cuc.short_name_for_network = Some(NetworkName::gsm7(network_name));
+        self.send_nas(id, Message::from(cuc), None);
+        self.procedure("configuration_update", Ok(()));
+        true
     }
 
     /// Page a UE in CM-IDLE by its 5G-TMSI in every TA this AMF serves, through every

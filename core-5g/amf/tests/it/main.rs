@@ -1025,3 +1025,19 @@ fn t3570_retransmits_identity_request_then_gives_up() {
         4
     );
 }
+
+#[test]
+fn configuration_update_command_with_network_name() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register(&mut h, &mut ue);
+    assert!(h.amf.configuration_update(h.now, IMSI, "hexcore"));
+    h.drive();
+    let nas = h.downlink_nas(&mut ue);
+    let Message::ConfigurationUpdateCommand(c) = ue.read(&nas) else {
+        panic!()
+    };
+    assert_eq!(c.full_name_for_network.unwrap().text().as_deref(), Some("hexcore"));
+    assert!(!h.amf.configuration_update(h.now, "999709999999999", "x"));
+}
