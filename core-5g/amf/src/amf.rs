@@ -347,10 +347,25 @@ impl Amf {
                     idle: Some((secured, tmsi)),
                 } => {
                     self.idle.insert(tmsi, secured);
+                    if let Some(now) = self.now {
+                        let t = crate::timers::NasTimer::ImplicitDeregistration;
+                        let deadline = now + self.config.settings.timer(t);
+                        self.timers.start(crate::timers::idle_key(tmsi), t, deadline);
+                    }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Forget idle contexts (and their timers) that match.
+    pub(crate) fn forget_idle(&mut self, mut matches: impl FnMut(&crate::ue::Secured) -> bool) -> usize {
+        let tmsis: Vec<u32> = self.idle.iter().filter(|(_, s)| matches(s)).map(|(t, _)| *t).collect();
+        for tmsi in &tmsis {
+            self.idle.remove(tmsi);
+            self.timers.stop(crate::timers::idle_key(*tmsi));
+        }
+        tmsis.len()
     }
 
     /// Number of registered UEs in CM-IDLE (no NG connection).

@@ -345,6 +345,9 @@ impl Settings {
             T3560 => self.nas.t3560_ms,
             T3570 => self.nas.t3570_ms,
             T3522 => self.nas.t3522_ms,
+            // Mobile reachable timer (T3512 + 4 min) then implicit deregistration
+            // timer (+ 4 min), TS 24.501 §5.3.7 defaults, as one deadline.
+            ImplicitDeregistration => (self.nas.t3512_secs + 480).saturating_mul(1000),
         })
     }
 }

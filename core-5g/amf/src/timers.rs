@@ -15,6 +15,15 @@ pub enum NasTimer {
     T3570,
     /// Deregistration request (network-initiated) sent.
     T3522,
+    /// A registered UE in CM-IDLE has not been heard of for T3512 plus the mobile
+    /// reachable and implicit deregistration margins (TS 24.501 §5.3.7): it is
+    /// deregistered implicitly. Keyed by [`idle_key`] of its 5G-TMSI.
+    ImplicitDeregistration,
+}
+
+/// The timer-table key of an idle UE (above every AMF UE NGAP ID, which has 40 bits).
+pub fn idle_key(tmsi: u32) -> u64 {
+    (1 << 63) | u64::from(tmsi)
 }
 
 impl NasTimer {
@@ -25,6 +34,7 @@ impl NasTimer {
             NasTimer::T3560 => "T3560",
             NasTimer::T3570 => "T3570",
             NasTimer::T3522 => "T3522",
+            NasTimer::ImplicitDeregistration => "implicit_deregistration",
         }
     }
 }

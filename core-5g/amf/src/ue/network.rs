@@ -31,9 +31,7 @@ impl Amf {
             self.start_network_deregistration(id);
             return true;
         }
-        let before = self.idle.len();
-        self.idle.retain(|_, s| s.supi != supi);
-        let dropped = self.idle.len() != before;
+        let dropped = self.forget_idle(|s| s.supi == supi) > 0;
         if dropped {
             self.procedure("network_deregistration", Ok(()));
         }
@@ -137,7 +135,7 @@ impl Amf {
             self.event(Event::Warning(format!("SUPI registered again: releasing UE {other}")));
             self.release_forgetting(other, Cause::Nas(CauseNas::Unspecified));
         }
-        self.idle.retain(|_, s| s.supi != supi);
+        self.forget_idle(|s| s.supi == supi);
     }
 
     /// Release a UE's NG connection and forget its 5GMM context.

@@ -753,6 +753,7 @@ impl Amf {
     /// (TS 24.501 §4.4.4.3); otherwise it stays idle and the message is handled as
     /// unprotected.
     fn resume_idle(&mut self, id: u64, tmsi: u32, sp: &SecurityProtected) {
+        self.timers.stop(crate::timers::idle_key(tmsi));
         let Some(mut secured) = self.idle.remove(&tmsi) else {
             return;
         };
@@ -768,6 +769,11 @@ impl Amf {
                 reason: "integrity",
             });
             self.idle.insert(tmsi, secured);
+            if let Some(now) = self.now {
+                let t = NasTimer::ImplicitDeregistration;
+                self.timers
+                    .start(crate::timers::idle_key(tmsi), t, now + self.config.settings.timer(t));
+            }
         }
     }
 
@@ -857,6 +863,14 @@ impl Amf {
     /// A NAS timer expired: retransmit, or give up on the fifth expiry (TS 24.501
     /// §5.4.1.3.7 a, §5.4.2.7 a, §5.4.3.6 a, §5.5.1.2.8 a).
     pub(crate) fn nas_timer_expired(&mut self, now: Instant, id: u64, timer: NasTimer) {
+        if timer == NasTimer::ImplicitDeregistration {
+            let tmsi = u32::try_from(id & u64::from(u32::MAX)).unwrap_or(0);
+            if let Some(s) = self.idle.remove(&tmsi) {
+                self.event(Event::Warning(format!("implicit deregistration of {}", s.supi)));
+                self.procedure("implicit_deregistration", Ok(()));
+            }
+            return;
+        }
         let max = self.config.settings.nas.max_retransmissions;
         let Some(ue) = self.ues.get_mut(&id) else { return };
         if ue.retransmissions >= max {

@@ -1041,3 +1041,27 @@ fn configuration_update_command_with_network_name() {
     assert_eq!(c.full_name_for_network.unwrap().text().as_deref(), Some("hexcore"));
     assert!(!h.amf.configuration_update(h.now, "999709999999999", "x"));
 }
+
+#[test]
+fn idle_ues_are_implicitly_deregistered_after_t3512_and_margins() {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register_then_idle(&mut h, &mut ue);
+    // T3512 (1 h) + mobile reachable and implicit deregistration margins (8 min).
+    h.advance(Duration::from_secs(3600 + 479));
+    assert_eq!(h.amf.idle_count(), 1);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.amf.idle_count(), 0);
+    assert_eq!(h.amf.poll_timeout(), None);
+    assert_eq!(
+        h.count_events(|e| matches!(
+            e,
+            Event::Procedure {
+                procedure: "implicit_deregistration",
+                ..
+            }
+        )),
+        1
+    );
+}
