@@ -88,18 +88,28 @@ impl Server {
             tracing::info!("this kernel has no SCTP: N2 on SCTP over UDP only");
         }
 
-        let (metrics_addr, metrics) = if settings.metrics.enabled {
-            let listener = tokio::net::TcpListener::bind(settings.metrics.bind)
-                .await
-                .with_context(|| format!("metrics on {}", settings.metrics.bind))?;
-            let addr = listener.local_addr()?;
-            tracing::info!(%addr, "Prometheus metrics at /metrics");
-            (
-                Some(addr),
-                Some(tokio::spawn(serve_metrics(listener, prometheus(), shutdown_rx.clone()))),
-            )
+        // Metrics are worth a warning, not a refusal to serve N2.
+        let listener = if settings.metrics.enabled {
+            match tokio::net::TcpListener::bind(settings.metrics.bind).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!("metrics endpoint on {} not available: {e}", settings.metrics.bind);
+                    None
+                }
+            }
         } else {
-            (None, None)
+            None
+        };
+        let (metrics_addr, metrics) = match listener {
+            Some(listener) => {
+                let addr = listener.local_addr()?;
+                tracing::info!(%addr, "Prometheus metrics at /metrics");
+                (
+                    Some(addr),
+                    Some(tokio::spawn(serve_metrics(listener, prometheus(), shutdown_rx.clone()))),
+                )
+            }
+            None => (None, None),
         };
 
         let seed: u32 = rand::random();
