@@ -1065,3 +1065,36 @@ fn idle_ues_are_implicitly_deregistered_after_t3512_and_margins() {
         1
     );
 }
+
+#[test]
+fn two_gnbs_at_once_and_one_goes_away() {
+    let mut h = Harness::new();
+    h.setup();
+    let second = AssocId(2);
+    h.amf.handle(
+        h.now,
+        Input::AssociationUp {
+            assoc: second,
+            out_streams: 2,
+        },
+    );
+    let bytes = ng_setup_request(plmn(), 1, 1).build().unwrap().encode().unwrap();
+    h.amf.handle(
+        h.now,
+        Input::Ngap {
+            assoc: second,
+            stream: 0,
+            bytes,
+        },
+    );
+    h.drive();
+    let (assoc, stream, pdu) = h.sent.remove(0);
+    assert_eq!((assoc, stream, pdu.message_name()), (second, 0, "NGSetupResponse"));
+    assert_eq!(h.amf.connected_gnbs(), 2);
+    let mut ue = TestUe::new(1);
+    register(&mut h, &mut ue);
+    h.amf.handle(h.now, Input::AssociationDown { assoc: second });
+    h.drive();
+    assert_eq!(h.amf.connected_gnbs(), 1);
+    assert_eq!(h.amf.ue_state(ue.amf_ue_ngap_id.unwrap().value()), Some("registered"));
+}
