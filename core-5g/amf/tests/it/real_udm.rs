@@ -108,8 +108,24 @@ fn resynchronisation_and_unknown_subscriber_with_the_real_udm() {
     let mut h = harness_with(api);
     h.setup();
     let mut ue = TestUe::new(1);
+    // The USIM has seen SQNs far ahead of the UDM's: synch failure, AUTS, a fresh
+    // challenge from the resynchronised SQN_HE (TS 33.102 Annex C).
     ue.sqn_ms = 1 << 30;
-    register_with(&mut h, &mut ue);
+    h.initial_ue_message(&ue, Message::from(ue.registration_request()).encode());
+    let nas = h.downlink_nas(&mut ue);
+    let msg = ue.read(&nas);
+    let fail = ue.authenticate(&msg);
+    assert!(matches!(&fail, Message::AuthenticationFailure(_)));
+    h.uplink(&ue, fail.encode());
+    let nas = h.downlink_nas(&mut ue);
+    let msg = ue.read(&nas);
+    let resp = ue.authenticate(&msg);
+    assert!(matches!(resp, Message::AuthenticationResponse(_)));
+    h.uplink(&ue, resp.encode());
+    let smc = h.downlink_nas(&mut ue);
+    let complete = ue.security_mode(&smc);
+    h.uplink(&ue, complete);
+    assert_eq!(h.take_one().message_name(), "InitialContextSetupRequest");
     let mut other = TestUe::new(2);
     other.msin = "0000000077".into();
     h.initial_ue_message(&other, Message::from(other.registration_request()).encode());
