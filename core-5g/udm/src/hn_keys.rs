@@ -40,6 +40,52 @@ pub struct Suci {
     pub scheme_output: Vec<u8>,
 }
 
+impl Suci {
+    /// Parse the SUCI string of the SBI (TS 29.503 §6.1.6.2.2, TS 23.003 §28.7.3):
+    /// `suci-0-<MCC>-<MNC>-<routing indicator>-<scheme id>-<key id>-<scheme output>`,
+    /// the scheme output as MSIN digits for the null scheme and hex otherwise. This is
+    /// what `hexcore_nas`'s SUCI `to_sbi_string()` produces, and what a remote AUSF/UDM
+    /// receives.
+    pub fn from_sbi_string(s: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::SuciDeconcealFailure(format!("malformed SUCI {s:?}: {why}"));
+        let parts: Vec<&str> = s.split('-').collect();
+        let [tag, supi_type, mcc, mnc, ri, scheme, key_id, output] = parts.as_slice() else {
+            return Err(bad("expected 8 '-'-separated fields"));
+        };
+        let digits = |x: &str, lens: std::ops::RangeInclusive<usize>| {
+            lens.contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit())
+        };
+        if *tag != "suci" {
+            return Err(bad("does not start with suci-"));
+        }
+        if *supi_type != "0" {
+            return Err(bad("only SUPI type 0 (IMSI) is supported"));
+        }
+        if !digits(mcc, 3..=3) || !digits(mnc, 2..=3) || !digits(ri, 1..=4) {
+            return Err(bad("MCC, MNC or routing indicator"));
+        }
+        let protection_scheme: u8 = scheme
+            .parse()
+            .ok()
+            .filter(|n| *n <= 15)
+            .ok_or_else(|| bad("protection scheme id"))?;
+        let hn_key_id: u8 = key_id.parse().map_err(|_| bad("home network public key id"))?;
+        let scheme_output = if protection_scheme == 0 {
+            suci::scheme_input_from_msin(output).map_err(|_| bad("null-scheme MSIN digits"))?
+        } else {
+            crate::subscriber::unhex(output).ok_or_else(|| bad("scheme output is not hex"))?
+        };
+        Ok(Self {
+            mcc: (*mcc).to_owned(),
+            mnc: (*mnc).to_owned(),
+            routing_indicator: (*ri).to_owned(),
+            protection_scheme,
+            hn_key_id,
+            scheme_output,
+        })
+    }
+}
+
 /// A public key for SIM provisioning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HnPublicKey {
@@ -311,6 +357,41 @@ mod tests {
         let mut s = suci(0, 0, NULL_OUTPUT);
         s.mcc = "27".into();
         assert!(matches!(keys.deconceal(&s), Err(Error::SuciDeconcealFailure(_))));
+    }
+
+    #[test]
+    fn sbi_strings_parse() {
+        // TS 23.003 §28.7.3 form; the outputs are the Annex C.4 ones above.
+        let store = MemoryStore::new();
+        let keys = annex_keys(&store);
+        for s in [
+            "suci-0-274-012-0-0-0-001002086".to_owned(),
+            format!("suci-0-274-012-0-1-7-{A_OUTPUT}"),
+            format!("suci-0-274-012-0-2-8-{B_OUTPUT}"),
+        ] {
+            let suci = Suci::from_sbi_string(&s).unwrap();
+            assert_eq!(keys.deconceal(&suci).unwrap().as_str(), "274012001002086", "{s}");
+        }
+        let null = Suci::from_sbi_string("suci-0-999-70-0-0-0-0000000001").unwrap();
+        // Ten digits, two per octet, first digit in the low nibble (TS 24.501 §9.11.3.4).
+        assert_eq!(null.scheme_output, h("0000000010"));
+        assert_eq!(null.mnc, "70");
+        for bad in [
+            "",
+            "supi-0-274-012-0-0-0-001002086",
+            "suci-1-274-012-0-0-0-001002086",
+            "suci-0-27-012-0-0-0-001002086",
+            "suci-0-274-012-0-16-0-00",
+            "suci-0-274-012-0-1-256-00",
+            "suci-0-274-012-0-1-7-zz",
+            "suci-0-274-012-0-0-0-12ab",
+            "suci-0-274-012-0-0-0",
+        ] {
+            assert!(
+                matches!(Suci::from_sbi_string(bad), Err(Error::SuciDeconcealFailure(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -401,6 +401,51 @@ pub(crate) mod tests {
         assert_eq!(udm.store().subscriber(&supi).unwrap().sqn, issued);
     }
 
+    /// A store whose durable write fails after the update was computed (full disk).
+    struct FailingWrites(MemoryStore);
+    impl UdrStore for FailingWrites {
+        fn insert_subscriber(&self, sub: &Subscriber) -> Result<(), Error> {
+            self.0.insert_subscriber(sub)
+        }
+        fn insert_subscribers(&self, subs: &[Subscriber]) -> Result<(), Error> {
+            self.0.insert_subscribers(subs)
+        }
+        fn subscriber(&self, imsi: &Imsi) -> Result<Subscriber, Error> {
+            self.0.subscriber(imsi)
+        }
+        fn subscribers(&self) -> Result<Vec<Subscriber>, Error> {
+            self.0.subscribers()
+        }
+        fn delete_subscriber(&self, imsi: &Imsi) -> Result<(), Error> {
+            self.0.delete_subscriber(imsi)
+        }
+        fn update_sqn(
+            &self,
+            imsi: &Imsi,
+            update: &mut dyn FnMut(&Subscriber) -> Result<u64, Error>,
+        ) -> Result<Subscriber, Error> {
+            update(&self.0.subscriber(imsi)?)?;
+            Err(Error::Store("No space left on device".into()))
+        }
+        fn hn_keys(&self) -> Result<Vec<HnKey>, Error> {
+            self.0.hn_keys()
+        }
+        fn insert_hn_key(&self, key: &HnKey) -> Result<(), Error> {
+            self.0.insert_hn_key(key)
+        }
+    }
+
+    #[test]
+    fn no_vector_leaves_without_a_durable_sqn() {
+        let store = FailingWrites(MemoryStore::new());
+        store.insert_subscriber(&walkthrough_subscriber(0)).unwrap();
+        let udm = Udm::open(store, &mut StdRng::seed_from_u64(7)).unwrap();
+        let snn = ServingNetworkName::new("001", "01").unwrap();
+        let supi = Imsi::parse("001010123456789").unwrap();
+        let r = udm.generate_auth_vector(&supi, &snn, None, &mut StdRng::seed_from_u64(1));
+        assert!(matches!(r, Err(Error::Store(_))));
+    }
+
     #[test]
     fn amf_separation_bit_is_set() {
         let store = MemoryStore::new();
