@@ -186,7 +186,10 @@ fn ngap_message(msg: &SctpMessage) -> MessageReport {
     report.ran_ue_ngap_id = pdu.ran_ue_ngap_id();
     report.error = match pdu.encode() {
         Ok(again) if again == msg.data => None,
-        Ok(again) => Some(format!("NGAP re-encode differs: {}", first_difference(&msg.data, &again))),
+        Ok(again) => Some(format!(
+            "NGAP re-encode differs: {}",
+            first_difference(&msg.data, &again)
+        )),
         Err(e) => Some(format!("NGAP re-encode: {e}")),
     };
     report.nas = pdu.nas_pdus().iter().map(|nas| nas_message(nas)).collect();
@@ -233,7 +236,11 @@ fn print_text(report: &Report) {
             .iter()
             .map(|n| n.summary.clone().unwrap_or_else(|| "undecodable".into()))
             .collect();
-        let nas = if nas.is_empty() { String::new() } else { format!("  NAS: {}", nas.join("; ")) };
+        let nas = if nas.is_empty() {
+            String::new()
+        } else {
+            format!("  NAS: {}", nas.join("; "))
+        };
         println!("{}  {} → {} ({})  {what}  {ids}{nas}", m.time, m.src, m.dst, m.carrier);
         if let Some(e) = &m.error {
             println!("    FAIL {e}");
@@ -252,7 +259,11 @@ fn print_text(report: &Report) {
         s.nas_messages,
         s.failures,
         s.retransmissions_dropped,
-        if skipped.is_empty() { "none".to_string() } else { skipped.join(", ") }
+        if skipped.is_empty() {
+            "none".to_string()
+        } else {
+            skipped.join(", ")
+        }
     );
     if let Some(e) = &s.file_error {
         println!("FAIL capture file: {e}");

@@ -186,22 +186,7 @@ fn execute(args: &Args) -> Result<(), String> {
         Cmd::Keys => {
             let store = open(&args.data_dir)?;
             let keys = HomeNetworkKeys::load_or_generate_os(&store).map_err(|e| e.to_string())?;
-            println!("Home network public keys (TS 33.501 Annex C) for SIM provisioning:");
-            for k in keys.public_keys() {
-                let (profile, curve) = match k.scheme {
-                    HnScheme::ProfileA => ("A", "X25519"),
-                    HnScheme::ProfileB => ("B", "P-256, compressed"),
-                };
-                println!(
-                    "profile {profile} ({curve}) scheme id {} key id {}: {}",
-                    k.scheme.id(),
-                    k.id,
-                    k.public_key
-                );
-                if let Some(u) = k.uncompressed {
-                    println!("profile {profile} (P-256, uncompressed) key id {}: {u}", k.id);
-                }
-            }
+            print_hn_keys(&keys.public_keys());
             Ok(())
         }
     }
@@ -385,4 +370,25 @@ fn nssai_list(n: &[Snssai]) -> String {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Prints the home-network public keys a SIM vendor needs to conceal the SUPI
+/// (TS 33.501 Annex C): used by `subscriber keys` and at `hexcore up`.
+pub fn print_hn_keys(keys: &[hexcore_udm::HnPublicKey]) {
+    println!("Home network public keys (TS 33.501 Annex C) for SIM provisioning:");
+    for k in keys {
+        let (profile, curve) = match k.scheme {
+            HnScheme::ProfileA => ("A", "X25519"),
+            HnScheme::ProfileB => ("B", "P-256, compressed"),
+        };
+        println!(
+            "profile {profile} ({curve}) scheme id {} key id {}: {}",
+            k.scheme.id(),
+            k.id,
+            k.public_key
+        );
+        if let Some(u) = &k.uncompressed {
+            println!("profile {profile} (P-256, uncompressed) key id {}: {u}", k.id);
+        }
+    }
 }

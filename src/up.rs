@@ -38,10 +38,14 @@ pub fn run(args: &Args) -> ExitCode {
     let udm = match LocalUdm::open_in_data_dir(&args.data_dir) {
         Ok(u) => u,
         Err(e) => {
-            eprintln!("hexcore up: cannot open the subscriber store in {}: {e}", args.data_dir.display());
+            eprintln!(
+                "hexcore up: cannot open the subscriber store in {}: {e}",
+                args.data_dir.display()
+            );
             return ExitCode::from(2);
         }
     };
+    crate::subscriber::print_hn_keys(&udm.udm().hn_public_keys());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -188,7 +188,12 @@ fn write_capture(path: &Path, carrier: Carrier, extra: &[(bool, Vec<u8>)]) {
     let amf: SocketAddr = "127.0.0.5:38412".parse().unwrap();
     let mut synth = Synthesizer::new();
     let mut w = Writer::new(std::fs::File::create(path).unwrap(), LinkType::Raw).unwrap();
-    let dns = build_ipv4(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, IPPROTO_UDP, &build_udp(5353, 53, b"query"));
+    let dns = build_ipv4(
+        Ipv4Addr::LOCALHOST,
+        Ipv4Addr::LOCALHOST,
+        IPPROTO_UDP,
+        &build_udp(5353, 53, b"query"),
+    );
     w.write(1_795_501_088_000_000_000, &dns).unwrap();
     let messages = ladder()
         .into_iter()
@@ -199,7 +204,8 @@ fn write_capture(path: &Path, carrier: Carrier, extra: &[(bool, Vec<u8>)]) {
         // UE-associated signalling on stream 1, non-UE-associated on 0 (TS 38.412 §7).
         let stream = u16::from(i > 1);
         let packet = synth.packet(src, dst, carrier, stream, 60, &bytes);
-        w.write(1_795_501_088_000_000_000 + (i as u64 + 1) * 1_000_000, &packet).unwrap();
+        w.write(1_795_501_088_000_000_000 + (i as u64 + 1) * 1_000_000, &packet)
+            .unwrap();
     }
     w.into_inner().unwrap();
 }
@@ -220,14 +226,26 @@ fn registration_ladder_decodes_with_zero_failures_over_both_carriers() {
         assert!(out.status.success(), "{text}");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 12, "{text}");
-        assert!(lines[0].contains("NGSetupRequest") && lines[0].contains(&format!("({name})")), "{}", lines[0]);
+        assert!(
+            lines[0].contains("NGSetupRequest") && lines[0].contains(&format!("({name})")),
+            "{}",
+            lines[0]
+        );
         assert!(lines[2].contains("InitialUEMessage") && lines[2].contains("Registration request"));
         assert!(lines[2].contains("RAN-UE-NGAP-ID=7") && lines[2].contains("AMF-UE-NGAP-ID=-"));
         assert!(lines[3].contains("DownlinkNASTransport") && lines[3].contains("Authentication request"));
         assert!(lines[3].contains("AMF-UE-NGAP-ID=1"));
-        assert!(lines[6].contains("ciphered"), "security mode complete is type 4: {}", lines[6]);
+        assert!(
+            lines[6].contains("ciphered"),
+            "security mode complete is type 4: {}",
+            lines[6]
+        );
         assert!(lines[9].contains("UEContextReleaseCommand"));
-        assert!(lines[11].contains("11 NGAP messages") && lines[11].contains("0 failures"), "{}", lines[11]);
+        assert!(
+            lines[11].contains("11 NGAP messages") && lines[11].contains("0 failures"),
+            "{}",
+            lines[11]
+        );
         assert!(lines[11].contains("udp/53=1"), "{}", lines[11]);
 
         let out = hexcore(&["pcap", "--json", path.to_str().unwrap()]);
@@ -255,7 +273,12 @@ fn undecodable_ngap_fails_the_run() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["failures"], 2);
     assert_eq!(json["summary"]["ngap_messages"], 13);
-    assert!(json["messages"][11]["error"].as_str().unwrap().starts_with("NGAP decode"));
+    assert!(
+        json["messages"][11]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("NGAP decode")
+    );
 }
 
 #[test]

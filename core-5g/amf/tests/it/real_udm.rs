@@ -2,7 +2,6 @@
 //! the glue's adapter: SUCI Profile A and Profile B de-concealed by the UDM's SIDF,
 //! 5G-AKA vectors from the UDM's SQN management. Built with `--features udm`.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
