@@ -1,0 +1,2 @@
+//! GTP-U (TS 29.281) — placeholder until the codec lands.
+#![forbid(unsafe_code)]

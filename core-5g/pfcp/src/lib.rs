@@ -1,0 +1,2 @@
+//! PFCP (TS 29.244) — placeholder until the codec lands.
+#![forbid(unsafe_code)]
