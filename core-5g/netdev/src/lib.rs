@@ -1,0 +1,1 @@
+//! TUN devices and batched UDP sockets — placeholder until the crate lands.
