@@ -73,6 +73,9 @@ pub struct Transmit<P> {
 }
 
 /// What the logic must hear.
+// Most events carry a `Pdu` (large, see `Message`); boxing it would only move the
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<P> {
     /// A new request. Answer it with [`Transactions::send_response`].
@@ -438,5 +441,335 @@ impl<P: Clone + Eq + Hash> Transactions<P> {
             }
         }
         self.next_seq
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::ie::{Cause, NodeId, Timestamp};
+    use crate::message::{HeartbeatRequest, HeartbeatResponse, Message, SessionDeletionRequest};
+
+    const SMF: u8 = 1;
+    const UPF: u8 = 2;
+
+    fn node(n: u8) -> Transactions<u8> {
+        let local = LocalNode {
+            node_id: NodeId::Ipv4(Ipv4Addr::new(10, 0, 0, n)),
+            recovery_time_stamp: Timestamp(u32::from(n)),
+        };
+        Transactions::new(local, Config::default())
+    }
+
+    /// Two peers on virtual time, quinn-proto `Pair` style: datagrams move from one
+    /// to the other unless `drop` says otherwise.
+    struct Pair {
+        now: Instant,
+        smf: Transactions<u8>,
+        upf: Transactions<u8>,
+        smf_events: Vec<Event<u8>>,
+        upf_events: Vec<Event<u8>>,
+        /// Datagrams seen on the wire, in order: (from, bytes).
+        wire: Vec<(u8, Vec<u8>)>,
+    }
+
+    impl Pair {
+        fn new() -> Self {
+            Pair {
+                now: Instant::now(),
+                smf: node(SMF),
+                upf: node(UPF),
+                smf_events: Vec::new(),
+                upf_events: Vec::new(),
+                wire: Vec::new(),
+            }
+        }
+
+        /// Move queued datagrams and events until quiet; `drop(from, n)` decides
+        /// whether the n-th datagram on the wire is lost.
+        fn step(&mut self, drop: &mut dyn FnMut(u8, usize) -> bool) {
+            for _ in 0..100 {
+                let mut moved = false;
+                while let Some(t) = self.smf.poll_transmit() {
+                    assert_eq!(t.peer, UPF);
+                    self.wire.push((SMF, t.bytes.clone()));
+                    if !drop(SMF, self.wire.len() - 1) {
+                        self.upf.handle_datagram(self.now, SMF, &t.bytes);
+                    }
+                    moved = true;
+                }
+                while let Some(t) = self.upf.poll_transmit() {
+                    assert_eq!(t.peer, SMF);
+                    self.wire.push((UPF, t.bytes.clone()));
+                    if !drop(UPF, self.wire.len() - 1) {
+                        self.smf.handle_datagram(self.now, UPF, &t.bytes);
+                    }
+                    moved = true;
+                }
+                while let Some(e) = self.smf.poll_event() {
+                    self.smf_events.push(e);
+                }
+                while let Some(e) = self.upf.poll_event() {
+                    self.upf_events.push(e);
+                }
+                if !moved {
+                    return;
+                }
+            }
+            panic!("the pair does not settle");
+        }
+
+        /// Jump to the earlier of both peers' timeouts, and fire them.
+        fn advance(&mut self) {
+            let next = [self.smf.poll_timeout(), self.upf.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let next = next.expect("a timer is pending");
+            assert!(next >= self.now);
+            self.now = next;
+            self.smf.handle_timeout(self.now);
+            self.upf.handle_timeout(self.now);
+        }
+
+        /// The UPF answers every heartbeat it is handed.
+        fn upf_answers(&mut self) {
+            for e in std::mem::take(&mut self.upf_events) {
+                if let Event::Request { peer, pdu } = e {
+                    let rsp = Pdu::response_to(&pdu.header, 0, HeartbeatResponse::new(Timestamp(2)));
+                    self.upf.send_response(self.now, peer, &rsp);
+                    self.upf_events.push(Event::Request { peer, pdu });
+                }
+            }
+        }
+    }
+
+    fn heartbeat() -> Pdu {
+        Pdu::node(HeartbeatRequest::new(Timestamp(1)))
+    }
+
+    fn requests(events: &[Event<u8>]) -> usize {
+        events.iter().filter(|e| matches!(e, Event::Request { .. })).count()
+    }
+
+    #[test]
+    fn request_and_response() {
+        let mut p = Pair::new();
+        let seq = p.smf.send_request(p.now, UPF, heartbeat());
+        p.step(&mut |_, _| false);
+        assert_eq!(requests(&p.upf_events), 1);
+        p.upf_answers();
+        p.step(&mut |_, _| false);
+        let [
+            Event::Response {
+                peer,
+                request,
+                response,
+            },
+        ] = p.smf_events.as_slice()
+        else {
+            panic!("{:?}", p.smf_events)
+        };
+        assert_eq!(*peer, UPF);
+        assert_eq!(request.header.sequence_number, seq);
+        let response = response.as_ref().unwrap();
+        assert_eq!(response.header.sequence_number, seq);
+        assert_eq!(
+            response.message,
+            Message::HeartbeatResponse(HeartbeatResponse::new(Timestamp(2)))
+        );
+        assert_eq!(p.smf.outstanding(), 0);
+        assert_eq!(p.wire.len(), 2);
+    }
+
+    #[test]
+    fn lost_request_is_retransmitted_after_t1() {
+        let mut p = Pair::new();
+        let start = p.now;
+        p.smf.send_request(p.now, UPF, heartbeat());
+        p.step(&mut |_, n| n == 0);
+        assert!(p.upf_events.is_empty());
+        p.advance();
+        assert_eq!(p.now, start + Config::default().t1);
+        p.step(&mut |_, _| false);
+        p.upf_answers();
+        p.step(&mut |_, _| false);
+        assert!(matches!(
+            p.smf_events.as_slice(),
+            [Event::Response { response: Ok(_), .. }]
+        ));
+        assert_eq!(p.smf.stats().retransmissions, 1);
+        assert_eq!(p.wire[0].1, p.wire[1].1, "a retransmission is the same octets");
+    }
+
+    #[test]
+    fn lost_response_is_answered_from_the_cache() {
+        let mut p = Pair::new();
+        p.smf.send_request(p.now, UPF, heartbeat());
+        p.step(&mut |_, _| false);
+        p.upf_answers();
+        // The response (datagram 1) is lost.
+        p.step(&mut |_, n| n == 1);
+        assert!(p.smf_events.is_empty());
+        p.advance();
+        p.step(&mut |_, _| false);
+        // The UPF's logic saw the request once; its cached response answered the
+        // retransmission.
+        assert_eq!(requests(&p.upf_events), 1);
+        assert_eq!(p.upf.stats().duplicates_answered, 1);
+        assert!(matches!(
+            p.smf_events.as_slice(),
+            [Event::Response { response: Ok(_), .. }]
+        ));
+        assert_eq!(p.wire[1].1, p.wire[3].1, "the cached response is resent as is");
+    }
+
+    #[test]
+    fn duplicate_while_being_served_is_dropped() {
+        let mut p = Pair::new();
+        p.smf.send_request(p.now, UPF, heartbeat());
+        p.step(&mut |_, _| false);
+        // T1 passes before the UPF's logic answers.
+        p.advance();
+        p.step(&mut |_, _| false);
+        assert_eq!(requests(&p.upf_events), 1);
+        assert_eq!(p.upf.stats().duplicates_dropped, 1);
+        p.upf_answers();
+        p.step(&mut |_, _| false);
+        assert_eq!(p.smf_events.len(), 1);
+    }
+
+    #[test]
+    fn gives_up_after_n1_retransmissions() {
+        let mut p = Pair::new();
+        let start = p.now;
+        let c = Config::default();
+        p.smf
+            .send_request(p.now, UPF, Pdu::session(9, SessionDeletionRequest::new()));
+        for _ in 0..10 {
+            p.step(&mut |_, _| true);
+            if !p.smf_events.is_empty() {
+                break;
+            }
+            p.advance();
+        }
+        let [Event::TimedOut { peer, request }] = p.smf_events.as_slice() else {
+            panic!("{:?}", p.smf_events)
+        };
+        assert_eq!(*peer, UPF);
+        assert_eq!(request.header.seid, Some(9));
+        // One transmission and N1 retransmissions, then (N1 + 1) × T1 after the
+        // first, the end.
+        assert_eq!(p.wire.len(), 1 + c.n1 as usize);
+        assert_eq!(p.now, start + c.t1 * (c.n1 + 1));
+        assert_eq!(p.smf.stats().timeouts, 1);
+        assert_eq!(p.smf.outstanding(), 0);
+    }
+
+    #[test]
+    fn cache_expires() {
+        let mut p = Pair::new();
+        p.smf.send_request(p.now, UPF, heartbeat());
+        p.step(&mut |_, _| false);
+        p.upf_answers();
+        p.step(&mut |_, _| false);
+        let first = p.wire[0].1.clone();
+        // Within the TTL a replay is answered from the cache…
+        p.upf.handle_datagram(p.now, SMF, &first);
+        assert!(p.upf.poll_event().is_none());
+        assert!(p.upf.poll_transmit().is_some());
+        // …after it, the same octets are a new request.
+        while p.upf.poll_timeout().is_some() {
+            p.now = p.upf.poll_timeout().unwrap();
+            p.upf.handle_timeout(p.now);
+        }
+        p.upf.handle_datagram(p.now, SMF, &first);
+        assert!(matches!(p.upf.poll_event(), Some(Event::Request { .. })));
+    }
+
+    #[test]
+    fn responses_must_match_peer_and_sequence_number() {
+        let mut smf = node(SMF);
+        let now = Instant::now();
+        let seq = smf.send_request(now, UPF, heartbeat());
+        let header = crate::header::Header {
+            sequence_number: seq,
+            ..Default::default()
+        };
+        let rsp = Pdu::response_to(&header, 0, HeartbeatResponse::new(Timestamp(2))).encode();
+        // From another peer, or with another sequence number: ignored.
+        smf.handle_datagram(now, 3, &rsp);
+        let other = Pdu::response_to(
+            &crate::header::Header {
+                sequence_number: seq + 1,
+                ..Default::default()
+            },
+            0,
+            HeartbeatResponse::new(Timestamp(2)),
+        );
+        smf.handle_datagram(now, UPF, &other.encode());
+        assert!(smf.poll_event().is_none());
+        assert_eq!(smf.stats().responses_unmatched, 2);
+        smf.handle_datagram(now, UPF, &rsp);
+        assert!(matches!(smf.poll_event(), Some(Event::Response { .. })));
+        // A late duplicate of the response is unmatched too.
+        smf.handle_datagram(now, UPF, &rsp);
+        assert!(smf.poll_event().is_none());
+    }
+
+    #[test]
+    fn malformed_request_is_answered_once_and_cached() {
+        let mut upf = node(UPF);
+        let now = Instant::now();
+        // free5GC pfcp's decode_test.go Association Setup Request: no Recovery Time Stamp.
+        let req = [
+            0x20, 0x5, 0x0, 0xd, 0x0, 0x0, 0x1, 0x0, 0x0, 0x3c, 0x0, 0x5, 0x0, 0xc0, 0xbc, 0x2, 0x2,
+        ];
+        upf.handle_datagram(now, SMF, &req);
+        assert_eq!(
+            upf.poll_event(),
+            Some(Event::Malformed {
+                peer: SMF,
+                error: Error::MissingMandatoryIe {
+                    ie: crate::ie::IeType::RecoveryTimeStamp
+                }
+            })
+        );
+        let t = upf.poll_transmit().unwrap();
+        let rsp = Pdu::decode(&t.bytes).unwrap();
+        assert_eq!(rsp.message.cause(), Some(Cause::MandatoryIeMissing));
+        assert_eq!(rsp.header.sequence_number, 1);
+        upf.handle_datagram(now, SMF, &req);
+        assert_eq!(upf.poll_transmit().map(|t| t.bytes), Some(t.bytes));
+        assert!(upf.poll_event().is_none());
+        // Garbage with no readable header: counted, not answered.
+        upf.handle_datagram(now, SMF, &[0x20, 0x01]);
+        assert!(upf.poll_transmit().is_none());
+        assert!(matches!(upf.poll_event(), Some(Event::Malformed { .. })));
+        assert_eq!(upf.stats().malformed, 2);
+    }
+
+    #[test]
+    fn bundled_messages_and_sequence_wrap() {
+        let mut upf = node(UPF);
+        let now = Instant::now();
+        let mut a = heartbeat();
+        a.header.follow_on = true;
+        a.header.sequence_number = 7;
+        let mut b = heartbeat();
+        b.header.sequence_number = 8;
+        let mut dgram = a.encode();
+        dgram.extend(b.encode());
+        upf.handle_datagram(now, SMF, &dgram);
+        assert!(matches!(upf.poll_event(), Some(Event::Request { pdu, .. }) if pdu.header.sequence_number == 7));
+        assert!(matches!(upf.poll_event(), Some(Event::Request { pdu, .. }) if pdu.header.sequence_number == 8));
+
+        let mut smf = node(SMF).with_initial_sequence_number(0x00FF_FFFF);
+        assert_eq!(smf.send_request(now, UPF, heartbeat()), 0x00FF_FFFF);
+        assert_eq!(smf.send_request(now, UPF, heartbeat()), 0);
+        assert_eq!(smf.cancel(0).map(|p| p.header.sequence_number), Some(0));
+        assert_eq!(smf.outstanding(), 1);
     }
 }
