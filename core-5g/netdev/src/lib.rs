@@ -18,24 +18,22 @@
 //! type here implements `AsFd`) and `WouldBlock` is cheap to test.
 //!
 //! ```no_run
-//! # fn demo() -> Result<(), hexcore_netdev::Error> {
-//! use hexcore_netdev::{BatchSocket, RecvBatch, SocketOptions, Tun, GRO_SLOT_SIZE};
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use hexcore_netdev::{BatchSocket, GRO_SLOT_SIZE, RecvBatch, SocketOptions, Tun};
 //! let tun = Tun::open("upf0")?;
-//! tun.add_address("10.45.0.1".parse().unwrap(), 16)?;
+//! tun.add_address("10.45.0.1".parse()?, 16)?;
 //! tun.set_up()?;
-//! let n3 = BatchSocket::bind_with(
-//!     "0.0.0.0:2152".parse().unwrap(),
-//!     &SocketOptions { gro: true, recv_buffer: Some(16 << 20), ..Default::default() },
-//! )?;
+//! let options = SocketOptions { gro: true, recv_buffer: Some(16 << 20), ..Default::default() };
+//! let n3 = BatchSocket::bind_with("0.0.0.0:2152".parse()?, &options)?;
 //! let mut batch = RecvBatch::new(64, GRO_SLOT_SIZE)?;
-//! let n = n3.recv_batch(&mut batch).map_err(|e| hexcore_netdev::Error::Sys { call: "recvmmsg", source: e })?;
+//! n3.recv_batch(&mut batch)?;
 //! for datagram in batch.iter() {
 //!     for gtpu in datagram.segments() {
-//!         // decapsulate, then tun.write(inner)
-//! #       let _ = (gtpu, &tun);
+//!         // check the GTP-U header and TEID, then write the inner packet:
+//!         tun.write(&gtpu[8..])?;
 //!     }
 //! }
-//! # let _ = n; Ok(()) }
+//! # Ok(()) }
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 
