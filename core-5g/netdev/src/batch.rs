@@ -192,8 +192,8 @@ impl BatchSocket {
 
     /// Sends `data` to `dest` as `segment_size`-byte datagrams (the last may be
     /// shorter) with one `sendmsg` and a `UDP_SEGMENT` cmsg (GSO, Linux ≥ 4.18). The
-    /// kernel takes at most 64 segments (128 from Linux 6.x on) and 65507 bytes in
-    /// all; `EINVAL` otherwise, or when the path MTU is below a segment. Returns the
+    /// kernel takes at most `UDP_MAX_SEGMENTS` segments (64 on older kernels, 128 on
+    /// this machine's 6.18) and 65507 bytes in all; `EINVAL` otherwise, or when the path MTU is below a segment. Returns the
     /// bytes sent (all of `data`).
     pub fn send_segments(&self, data: &[u8], segment_size: u16, dest: SocketAddr) -> io::Result<usize> {
         if segment_size == 0 {
