@@ -63,7 +63,7 @@ impl Udm {
                     UdmResponse::Failed { ue, failure: UdmFailure::AuthenticationRejected }
                 }
             }
-            UdmRequest::SubscriptionData { ue, .. } => UdmResponse::Subscription { ue, nssai: vec![(1, None)] },
+            UdmRequest::SubscriptionData { ue, .. } => UdmResponse::Subscription { ue, nssai: vec![(1, None)], ue_ambr: None },
         }
     }
 }

@@ -66,6 +66,12 @@ pub struct Settings {
     pub unknown_imsi: String,
     /// How long to wait for each expected answer.
     pub timeout: Duration,
+    /// A shell command that makes the core deregister a UE from the network side
+    /// (`{supi}` is replaced with its IMSI digits). 5G cores have no standard trigger on
+    /// N2/N1 for this (TS 23.502 §4.2.2.3.3 starts it from the UDM or by O&M), so the lab
+    /// names its own: for hexcore, `hexcore ue deregister {supi}`. Without it the
+    /// network-initiated deregistration scenario is skipped.
+    pub network_deregister_cmd: Option<String>,
 }
 
 impl Settings {
@@ -87,6 +93,7 @@ impl Settings {
             profile_b: None,
             unknown_imsi: "999709999999999".into(),
             timeout: Duration::from_secs(5),
+            network_deregister_cmd: None,
         }
     }
 
@@ -378,6 +385,7 @@ pub const SCENARIOS: &[&str] = &[
     "security-mode-reject",
     "deregistration-normal",
     "deregistration-switch-off",
+    "network-initiated-deregistration",
     "ue-context-release-service-request",
     "two-registrations-one-supi",
     "ng-reset",
@@ -682,6 +690,49 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             } else {
                 Ok(Step::Pass("UE Context Release, no Accept".into()))
             }
+        }
+        "network-initiated-deregistration" => {
+            let Some(cmd) = settings.network_deregister_cmd.as_deref() else {
+                return Ok(Step::Skip(
+                    "no --network-deregister-cmd to make the core deregister a UE".into(),
+                ));
+            };
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let cmd = cmd.replace("{supi}", &settings.imsi(0));
+            let out = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&cmd)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .await
+                .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{cmd:?} failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            // TS 24.501 §5.5.2.3: Deregistration Request (UE terminated); the UE's
+            // Deregistration Accept; then the AMF releases the NG connection.
+            let re_registration = d
+                .wait_for("Deregistration Request (UE terminated)", |e| match e {
+                    SimEvent::Ue(
+                        k,
+                        UeEvent::DeregisteredByNetwork {
+                            re_registration_required,
+                            ..
+                        },
+                    ) if *k == ue => Some(*re_registration_required),
+                    _ => None,
+                })
+                .await?;
+            released(d, ue).await?;
+            Ok(Step::Pass(format!(
+                "Deregistration Request (re-registration {}required), Accept, UE Context Release",
+                if re_registration { "" } else { "not " }
+            )))
         }
         "ue-context-release-service-request" => {
             let ue = d.add_ue(settings.ue(0))?;

@@ -45,6 +45,10 @@ pub enum Input {
     },
     /// The UDM/AUSF answered a request.
     Udm(UdmResponse),
+    /// An SMF's answer or request (Namf_Communication, TS 29.518).
+    Smf(hexcore_sbi::AmfRequest),
+    /// An [`Output::Smf`] request could not be delivered (no SMF, SMF down).
+    SmfUnreachable(hexcore_sbi::SmfRequest),
     /// `now` has passed the deadline of `poll_timeout`.
     Timeout,
 }
@@ -63,6 +67,8 @@ pub enum Output {
     },
     /// Ask the UDM/AUSF; the answer comes back as [`Input::Udm`].
     Udm(UdmRequest),
+    /// Ask the SMF (Nsmf_PDUSession, TS 29.502); answers come back as [`Input::Smf`].
+    Smf(hexcore_sbi::SmfRequest),
     /// Something to count or log.
     Event(Event),
 }
@@ -191,6 +197,21 @@ pub(crate) fn sd_octets(sd: u32) -> [u8; 3] {
     [b[1], b[2], b[3]]
 }
 
+/// One UE as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UeSummary {
+    /// SUPI (IMSI digits), once authenticated.
+    pub supi: Option<String>,
+    /// 5GMM state on the network side (`registered`, `authenticating`, …).
+    pub state: &'static str,
+    /// CM-CONNECTED (an NG connection) or CM-IDLE.
+    pub cm_connected: bool,
+    /// AMF UE NGAP ID of the NG connection.
+    pub amf_ue_ngap_id: Option<u64>,
+    /// 5G-TMSI of the 5G-GUTI assigned.
+    pub tmsi: Option<u32>,
+}
+
 /// The AMF.
 #[derive(Debug)]
 pub struct Amf {
@@ -204,6 +225,10 @@ pub struct Amf {
     next_amf_ue_ngap_id: u64,
     pub(crate) next_tmsi: u32,
     pub(crate) now: Option<Instant>,
+    /// PDU sessions with downlink data waiting while their UE is paged, by SUPI.
+    pub(crate) paged: HashMap<String, std::collections::BTreeSet<u8>>,
+    /// N1N2 messages waiting for a paged UE's connection, by SUPI.
+    pub(crate) pending_n1n2: HashMap<String, Vec<hexcore_sbi::AmfRequest>>,
 }
 
 impl Amf {
@@ -220,6 +245,8 @@ impl Amf {
             next_amf_ue_ngap_id: 1,
             next_tmsi: seed,
             now: None,
+            paged: HashMap::new(),
+            pending_n1n2: HashMap::new(),
         }
     }
 
@@ -238,6 +265,8 @@ impl Amf {
             Input::AssociationDown { assoc } => self.association_down(assoc),
             Input::Ngap { assoc, stream, bytes } => self.ngap(assoc, stream, &bytes),
             Input::Udm(response) => self.udm_response(response),
+            Input::Smf(message) => self.smf_message(message),
+            Input::SmfUnreachable(request) => self.smf_unreachable(request),
             Input::Timeout => self.timeout(now),
         }
     }
@@ -342,10 +371,11 @@ impl Amf {
                 to: None,
             });
             match ue.state {
-                crate::ue::UeState::Registered { secured, tmsi }
+                crate::ue::UeState::Registered { mut secured, tmsi }
                 | crate::ue::UeState::Releasing {
-                    idle: Some((secured, tmsi)),
+                    idle: Some((mut secured, tmsi)),
                 } => {
+                    self.deactivate_user_plane(&mut secured);
                     self.idle.insert(tmsi, secured);
                     if let Some(now) = self.now {
                         let t = crate::timers::NasTimer::ImplicitDeregistration;
@@ -353,7 +383,11 @@ impl Amf {
                         self.timers.start(crate::timers::idle_key(tmsi), t, deadline);
                     }
                 }
-                _ => {}
+                other => {
+                    if let Some(mut secured) = other.into_secured() {
+                        self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
+                    }
+                }
             }
         }
     }
@@ -362,7 +396,9 @@ impl Amf {
     pub(crate) fn forget_idle(&mut self, mut matches: impl FnMut(&crate::ue::Secured) -> bool) -> usize {
         let tmsis: Vec<u32> = self.idle.iter().filter(|(_, s)| matches(s)).map(|(t, _)| *t).collect();
         for tmsi in &tmsis {
-            self.idle.remove(tmsi);
+            if let Some(mut secured) = self.idle.remove(tmsi) {
+                self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
+            }
             self.timers.stop(crate::timers::idle_key(*tmsi));
         }
         tmsis.len()
@@ -373,6 +409,43 @@ impl Amf {
         self.idle.len()
     }
 
+    /// Every UE this AMF knows, connected (with an NG connection) or registered in
+    /// CM-IDLE, for the operator API. Sorted: connected by AMF UE NGAP ID, then idle by
+    /// 5G-TMSI.
+    pub fn ue_summaries(&self) -> Vec<UeSummary> {
+        let mut connected: Vec<UeSummary> = self
+            .ues
+            .iter()
+            .map(|(id, u)| UeSummary {
+                supi: u.state.supi().map(str::to_string),
+                state: u.state.name(),
+                cm_connected: true,
+                amf_ue_ngap_id: Some(*id),
+                tmsi: match &u.state {
+                    crate::ue::UeState::Registered { tmsi, .. } | crate::ue::UeState::Accepting { tmsi, .. } => {
+                        Some(*tmsi)
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
+        connected.sort_by_key(|s| s.amf_ue_ngap_id);
+        let mut idle: Vec<UeSummary> = self
+            .idle
+            .iter()
+            .map(|(tmsi, s)| UeSummary {
+                supi: Some(s.supi.clone()),
+                state: "registered",
+                cm_connected: false,
+                amf_ue_ngap_id: None,
+                tmsi: Some(*tmsi),
+            })
+            .collect();
+        idle.sort_by_key(|s| s.tmsi);
+        connected.extend(idle);
+        connected
+    }
+
     /// Ask the gNB to release the UE's NG connection (TS 38.413 §8.3.3).
     pub(crate) fn release_ue(&mut self, id: u64, cause: Cause) {
         self.timers.stop(id);
@@ -381,16 +454,28 @@ impl Amf {
         let Some(amf) = AmfUeNgapId::new(id) else { return };
         let Some(ue) = self.ues.get_mut(&id) else { return };
         let from = ue.reported_state;
+        let mut lost = None;
         let idle = match std::mem::replace(&mut ue.state, crate::ue::UeState::New) {
             // Deregistered UEs are forgotten; others stay registered in CM-IDLE.
             crate::ue::UeState::Registered { secured, tmsi } if cause != Cause::Nas(CauseNas::Deregister) => {
                 Some((secured, tmsi))
             }
             crate::ue::UeState::Releasing { idle } => idle,
-            _ => None,
+            other => {
+                lost = other.into_secured();
+                None
+            }
         };
         ue.state = crate::ue::UeState::Releasing { idle };
         ue.reported_state = "releasing";
+        if let Some(mut secured) = lost {
+            let why = if cause == Cause::Nas(CauseNas::Deregister) {
+                hexcore_sbi::ReleaseCause::Deregistration
+            } else {
+                hexcore_sbi::ReleaseCause::UeContextLost
+            };
+            self.release_sm_contexts(&mut secured, why);
+        }
         if from != "releasing" {
             self.event(Event::UeState {
                 ue: id,
@@ -455,6 +540,15 @@ impl Amf {
             }
             (PduKind::UnsuccessfulOutcome, ProcedureCode::InitialContextSetup) => {
                 self.initial_context_setup_failure(assoc, &pdu)
+            }
+            (PduKind::SuccessfulOutcome, ProcedureCode::PDUSessionResourceSetup) => {
+                self.pdu_session_resource_setup_response(assoc, &pdu)
+            }
+            (PduKind::SuccessfulOutcome, ProcedureCode::PDUSessionResourceRelease) => {
+                self.pdu_session_resource_release_response(assoc, &pdu)
+            }
+            (PduKind::SuccessfulOutcome, ProcedureCode::PDUSessionResourceModify) => {
+                self.pdu_session_resource_modify_response(assoc, &pdu)
             }
             (PduKind::InitiatingMessage, ProcedureCode::NASNonDeliveryIndication) => {
                 self.event(Event::Warning("NAS non delivery indication".into()));

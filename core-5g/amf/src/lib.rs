@@ -30,6 +30,6 @@ pub mod timers;
 pub mod udm;
 pub mod ue;
 
-pub use amf::{Amf, AmfConfig, AssocId, Event, Input, Output};
+pub use amf::{Amf, AmfConfig, AssocId, Event, Input, Output, UeSummary};
 pub use settings::{Settings, SettingsError};
 pub use udm::{UdmFailure, UdmRequest, UdmResponse, UeIdentity};

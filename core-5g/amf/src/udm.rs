@@ -85,6 +85,9 @@ pub enum UdmResponse {
         ue: u64,
         /// Subscribed S-NSSAIs (SST, SD).
         nssai: Vec<(u8, Option<u32>)>,
+        /// Subscribed UE-AMBR, bit/s (uplink, downlink), sent to the gNB with the first
+        /// PDU session (TS 38.413 §9.3.1.58).
+        ue_ambr: Option<(u64, u64)>,
     },
     /// The request failed.
     Failed {

@@ -152,6 +152,22 @@ impl NasSecurityContext {
         })
     }
 
+    /// Decipher the NAS message container of the last accepted received message
+    /// with that message's COUNT (TS 24.501 §4.4.6: an initial NAS message sent with a
+    /// valid context carries the complete message ciphered in its container, while the
+    /// message itself is only integrity protected). `None` before any message came.
+    pub fn decipher_container_of_last_rx(&self, container: &[u8]) -> Option<Vec<u8>> {
+        let count = self.rx.last()?;
+        Some(nea(
+            self.nea,
+            &self.knas_enc,
+            count.count_input(),
+            self.connection.bearer(),
+            self.role.rx(),
+            container,
+        ))
+    }
+
     /// Check an incoming message: estimate its COUNT from `sqn`, verify the
     /// MAC in constant time, refuse replays, then decipher if `ciphered`.
     /// On any error the context is unchanged (the message is discarded,
@@ -214,6 +230,25 @@ mod tests {
                 assert_eq!(amf.last_rx_count(), Some(NasCount::from_parts(1, 43)));
             }
         }
+    }
+
+    #[test]
+    fn container_of_an_initial_message_deciphers_with_that_messages_count() {
+        // TS 24.501 §4.4.6: the UE ciphers the complete message with the COUNT the
+        // integrity-protected initial message carries.
+        let (mut ue, mut amf) = pair(Nea::Nea2, Nia::Nia2);
+        assert_eq!(amf.decipher_container_of_last_rx(&[1, 2, 3]), None);
+        for _ in 0..3 {
+            let p = ue.protect(&REGISTRATION_COMPLETE, true).unwrap();
+            amf.unprotect(p.sqn, &p.mac, &p.payload, true).unwrap();
+        }
+        let count = ue.next_tx_count().count_input();
+        let full = [0x7e, 0x00, 0x41, 0x79, 0x00, 0x01];
+        let container = nea(Nea::Nea2, ue.knas_enc(), count, 1, Direction::Uplink, &full);
+        assert_ne!(container, full);
+        let p = ue.protect(&REGISTRATION_COMPLETE, false).unwrap();
+        amf.unprotect(p.sqn, &p.mac, &p.payload, false).unwrap();
+        assert_eq!(amf.decipher_container_of_last_rx(&container).unwrap(), full);
     }
 
     #[test]

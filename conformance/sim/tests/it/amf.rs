@@ -84,6 +84,30 @@ impl Amf {
         self.ues.values().any(|u| u.supi == supi && u.registered)
     }
 
+    /// Network-initiated deregistration (TS 24.501 §5.5.2.3.1) of a registered SUPI;
+    /// `false` if it has no registered context here.
+    pub fn deregister(&mut self, supi: &str) -> bool {
+        let Some(id) = self
+            .ues
+            .iter()
+            .find(|(_, u)| u.supi == supi && u.registered)
+            .map(|(id, _)| *id)
+        else {
+            return false;
+        };
+        let req = DeregistrationRequestUeTerminated::new(
+            MmHeader::default(),
+            DeregistrationType {
+                switch_off: false,
+                re_registration_required: false,
+                access_type: AccessType::ThreeGpp,
+            },
+            SpareHalfOctet(0),
+        );
+        self.dl(id, Message::from(req));
+        true
+    }
+
     fn snn() -> ServingNetworkName {
         ServingNetworkName::new("999", "70").unwrap()
     }
@@ -391,6 +415,10 @@ impl Amf {
                         Message::from(DeregistrationAcceptUeOriginating::new(MmHeader::default())),
                     );
                 }
+                self.ues.get_mut(&id).unwrap().registered = false;
+                self.release(id, Cause::Nas(CauseNas::Deregister));
+            }
+            Message::DeregistrationAcceptUeTerminated(_) => {
                 self.ues.get_mut(&id).unwrap().registered = false;
                 self.release(id, Cause::Nas(CauseNas::Deregister));
             }

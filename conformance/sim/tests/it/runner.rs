@@ -8,6 +8,14 @@ use hexcore_sim::runner::{self, Capture, Settings};
 
 use crate::amf;
 
+/// Where the network-deregistration command of the suite drops a file named after the
+/// SUPI; the emulated AMF that has it registered deregisters it.
+fn deregister_dir() -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deregister-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// Serve every association with its own emulated AMF.
 async fn start_amf() -> std::net::SocketAddr {
     let listener = N2Listener::bind(Transport::Udp, ([127, 0, 0, 1], 0).into()).unwrap();
@@ -16,7 +24,17 @@ async fn start_amf() -> std::net::SocketAddr {
         while let Ok((assoc, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut amf = crate::amf_with(100);
+                let triggers = deregister_dir();
                 loop {
+                    // The operator's trigger (the suite's --network-deregister-cmd).
+                    if let Ok(dir) = std::fs::read_dir(&triggers) {
+                        for entry in dir.flatten() {
+                            let supi = entry.file_name().to_string_lossy().to_string();
+                            if amf.deregister(&supi) {
+                                let _ = std::fs::remove_file(entry.path());
+                            }
+                        }
+                    }
                     // T3550/T3560, shortened: 700 ms without uplink.
                     match tokio::time::timeout(std::time::Duration::from_millis(700), assoc.recv()).await {
                         Ok(Some(AssociationEvent::Message { data, .. })) => amf.handle(&data),
@@ -43,6 +61,7 @@ async fn whole_suite_over_sctp_udp() {
     s.timeout = std::time::Duration::from_secs(3);
     s.profile_a = Some((1, hex::decode(amf::PROFILE_A_PUBLIC).unwrap()));
     s.profile_b = Some((2, hex::decode(amf::PROFILE_B_PUBLIC).unwrap()));
+    s.network_deregister_cmd = Some(format!("touch '{}'/{{supi}}", deregister_dir().display()));
     let (report, capture) = runner::run(&s, &[]).await.unwrap();
     println!("{}", report.table());
     for o in &report.outcomes {

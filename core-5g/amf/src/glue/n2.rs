@@ -34,6 +34,13 @@ pub enum ToAmf {
         /// Its id.
         assoc: AssocId,
     },
+    /// An operator request from the HTTP endpoint.
+    Operator {
+        /// What is asked.
+        request: super::http::OperatorRequest,
+        /// Where the answer goes.
+        reply: tokio::sync::oneshot::Sender<super::http::OperatorResponse>,
+    },
     /// NGAP received.
     Ngap {
         /// From.

@@ -12,14 +12,15 @@ use std::time::Instant;
 use anyhow::Context as _;
 use hexcore_sctp::Transport;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::http::{OperatorRequest, OperatorResponse};
 use super::n2::{self, ToAmf};
 use crate::amf::{Amf, AmfConfig, AssocId, Input, Output};
 use crate::settings::Settings;
 use crate::udm::{UdmRequest, UdmResponse};
+use hexcore_sbi::{AmfRequest, SmfRequest};
 
 /// A boxed `Send` future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -50,6 +51,16 @@ impl Server {
     /// Bind everything and start the tasks. Port 0 in the settings binds a free port
     /// (see the `*_addr` fields).
     pub async fn start(settings: Settings, udm: Arc<dyn UdmBackend>) -> anyhow::Result<Server> {
+        Self::start_with_smf(settings, udm, None).await
+    }
+
+    /// [`Server::start`] with an SMF behind N11; without one, PDU session requests are
+    /// answered with 5GMM cause #90.
+    pub async fn start_with_smf(
+        settings: Settings,
+        udm: Arc<dyn UdmBackend>,
+        smf: Option<SmfLink>,
+    ) -> anyhow::Result<Server> {
         let config = AmfConfig::new(settings.clone())?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (to_amf, amf_rx) = mpsc::channel::<ToAmf>(1024);
@@ -103,10 +114,15 @@ impl Server {
         let (metrics_addr, metrics) = match listener {
             Some(listener) => {
                 let addr = listener.local_addr()?;
-                tracing::info!(%addr, "Prometheus metrics at /metrics");
+                tracing::info!(%addr, "HTTP: Prometheus metrics at /metrics, operator API at /v1");
                 (
                     Some(addr),
-                    Some(tokio::spawn(serve_metrics(listener, prometheus(), shutdown_rx.clone()))),
+                    Some(tokio::spawn(super::http::serve(
+                        listener,
+                        prometheus(),
+                        to_amf.clone(),
+                        shutdown_rx.clone(),
+                    ))),
                 )
             }
             None => (None, None),
@@ -115,7 +131,7 @@ impl Server {
         let seed: u32 = rand::random();
         let amf = Amf::new(config, seed);
         drop(to_amf);
-        let amf = tokio::spawn(amf_task(amf, amf_rx, udm, shutdown_rx));
+        let amf = tokio::spawn(amf_task(amf, amf_rx, udm, smf, shutdown_rx));
         Ok(Server {
             udp_addr,
             sctp_addr,
@@ -157,51 +173,38 @@ fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
-/// A minimal HTTP/1.1 endpoint: every request gets the metrics text.
-async fn serve_metrics(
-    listener: tokio::net::TcpListener,
-    handle: PrometheusHandle,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => {
-                let Ok((mut stream, _)) = accepted else { continue };
-                let body = handle.render();
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1024];
-                    // Read the request head (or whatever arrives first); the answer is the same.
-                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), stream.read(&mut buf)).await;
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(body.as_bytes()).await;
-                    let _ = stream.shutdown().await;
-                });
-            }
-        }
-    }
-}
-
 /// The AMF task: the only owner of the [`Amf`].
 async fn amf_task(
     mut amf: Amf,
     mut rx: mpsc::Receiver<ToAmf>,
     udm: Arc<dyn UdmBackend>,
+    smf: Option<SmfLink>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     // UDM answers come back on their own channel so that the association channel
     // stays NGAP only.
     let (udm_tx, mut udm_rx) = mpsc::channel::<UdmResponse>(1024);
-    let mut associations: HashMap<AssocId, mpsc::Sender<(u16, Vec<u8>)>> = HashMap::new();
+    let (to_smf, mut from_smf) = match smf {
+        Some(l) => (Some(l.to_smf), Some(l.from_smf)),
+        None => (None, None),
+    };
+    let mut links = Links {
+        associations: HashMap::new(),
+        udm,
+        udm_tx,
+        to_smf,
+    };
     loop {
         let deadline = amf.poll_timeout();
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let smf_message = async {
+            match from_smf.as_mut() {
+                Some(r) => r.recv().await,
                 None => std::future::pending().await,
             }
         };
@@ -211,14 +214,27 @@ async fn amf_task(
                 let Some(msg) = msg else { break };
                 let input = match msg {
                     ToAmf::Up { assoc, out_streams, tx } => {
-                        associations.insert(assoc, tx);
+                        links.associations.insert(assoc, tx);
                         Input::AssociationUp { assoc, out_streams }
                     }
                     ToAmf::Down { assoc } => {
-                        associations.remove(&assoc);
+                        links.associations.remove(&assoc);
                         Input::AssociationDown { assoc }
                     }
                     ToAmf::Ngap { assoc, stream, bytes } => Input::Ngap { assoc, stream, bytes },
+                    ToAmf::Operator { request, reply } => {
+                        let answer = match request {
+                            OperatorRequest::ListUes => OperatorResponse::Ues(amf.ue_summaries()),
+                            OperatorRequest::Deregister { supi } => {
+                                let known = amf.deregister(Instant::now(), &supi);
+                                tracing::info!(%supi, known, "operator: network-initiated deregistration");
+                                OperatorResponse::Deregistered(known)
+                            }
+                        };
+                        let _ = reply.send(answer);
+                        links.drain(&mut amf);
+                        continue;
+                    }
                 };
                 amf.handle(Instant::now(), input);
             }
@@ -226,26 +242,81 @@ async fn amf_task(
                 let Some(resp) = resp else { break };
                 amf.handle(Instant::now(), Input::Udm(resp));
             }
+            msg = smf_message => match msg {
+                Some(m) => amf.handle(Instant::now(), Input::Smf(m)),
+                None => {
+                    tracing::warn!("the SMF went away: PDU sessions are refused from now on");
+                    from_smf = None;
+                    links.to_smf = None;
+                }
+            },
             _ = sleep => amf.handle(Instant::now(), Input::Timeout),
         }
-        while let Some(out) = amf.poll_output() {
-            match out {
-                Output::Ngap { assoc, stream, bytes } => {
-                    if let Some(tx) = associations.get(&assoc)
-                        && tx.try_send((stream, bytes)).is_err()
-                    {
-                        tracing::warn!(assoc = assoc.0, "association send queue full: NGAP dropped");
+        links.drain(&mut amf);
+    }
+}
+
+/// The AMF's ends of the N11 channels to an in-process SMF (`hexcore up` wires them to
+/// `hexcore_smf`): requests out, answers and SMF-initiated requests in.
+#[derive(Debug)]
+pub struct SmfLink {
+    /// Nsmf_PDUSession requests.
+    pub to_smf: mpsc::Sender<SmfRequest>,
+    /// Namf_Communication requests and answers.
+    pub from_smf: mpsc::Receiver<AmfRequest>,
+}
+
+/// Where the AMF task's outputs go.
+struct Links {
+    associations: HashMap<AssocId, mpsc::Sender<(u16, Vec<u8>)>>,
+    udm: Arc<dyn UdmBackend>,
+    udm_tx: mpsc::Sender<UdmResponse>,
+    to_smf: Option<mpsc::Sender<SmfRequest>>,
+}
+
+impl Links {
+    /// Carry out what the AMF asked for: NGAP to associations, UDM calls, SMF requests,
+    /// metrics. A request no SMF can take goes back to the AMF as
+    /// [`Input::SmfUnreachable`], whose answers are carried out in turn.
+    fn drain(&mut self, amf: &mut Amf) {
+        loop {
+            let mut undelivered = Vec::new();
+            while let Some(out) = amf.poll_output() {
+                match out {
+                    Output::Ngap { assoc, stream, bytes } => {
+                        if let Some(tx) = self.associations.get(&assoc)
+                            && tx.try_send((stream, bytes)).is_err()
+                        {
+                            tracing::warn!(assoc = assoc.0, "association send queue full: NGAP dropped");
+                        }
                     }
+                    Output::Udm(request) => {
+                        let udm = self.udm.clone();
+                        let tx = self.udm_tx.clone();
+                        tokio::spawn(async move {
+                            let response = udm.call(request).await;
+                            let _ = tx.send(response).await;
+                        });
+                    }
+                    Output::Smf(request) => match &self.to_smf {
+                        Some(tx) => {
+                            if let Err(e) = tx.try_send(request) {
+                                let request = match e {
+                                    mpsc::error::TrySendError::Full(r) | mpsc::error::TrySendError::Closed(r) => r,
+                                };
+                                undelivered.push(request);
+                            }
+                        }
+                        None => undelivered.push(request),
+                    },
+                    Output::Event(event) => crate::telemetry::record(&event),
                 }
-                Output::Udm(request) => {
-                    let udm = udm.clone();
-                    let tx = udm_tx.clone();
-                    tokio::spawn(async move {
-                        let response = udm.call(request).await;
-                        let _ = tx.send(response).await;
-                    });
-                }
-                Output::Event(event) => crate::telemetry::record(&event),
+            }
+            if undelivered.is_empty() {
+                return;
+            }
+            for request in undelivered {
+                amf.handle(Instant::now(), Input::SmfUnreachable(request));
             }
         }
     }

@@ -71,6 +71,7 @@ impl UdmApiBackend {
                 Ok(UdmResponse::Subscription {
                     ue,
                     nssai: d.nssai.iter().map(|s| (s.sst, s.sd)).collect(),
+                    ue_ambr: Some((d.ambr.uplink_bps, d.ambr.downlink_bps)),
                 })
             }
         }

@@ -22,6 +22,7 @@
 mod nas_security;
 mod network;
 mod registration;
+pub mod session;
 
 pub use nas_security::{ngap_security_capabilities, select_algorithms};
 
@@ -54,6 +55,8 @@ pub struct UeContext {
     /// The plain NAS message the running timer guards, and whether it goes out with
     /// the new-context header (a Security mode command).
     pub pending_downlink: Option<(Vec<u8>, bool)>,
+    /// A Service Request waiting for the SMFs before its Initial Context Setup.
+    pub pending_service: Option<session::PendingService>,
 }
 
 /// What the UE asked for in its Registration request.
@@ -109,6 +112,11 @@ pub struct Secured {
     pub imeisv: Option<String>,
     /// Allowed NSSAI (SST, SD) once accepted.
     pub allowed_nssai: Vec<(u8, Option<u32>)>,
+    /// Subscribed UE-AMBR (uplink, downlink), bit/s.
+    pub ue_ambr: Option<(u64, u64)>,
+    /// The UE's PDU sessions by PDU Session ID: the AMF's PDU session routing context
+    /// (TS 24.501 §5.4.5.2.2), kept across CM-IDLE with the rest of the 5GMM context.
+    pub sessions: std::collections::BTreeMap<u8, session::PduSession>,
 }
 
 /// The 5GMM state of a UE on the network side.
@@ -211,6 +219,21 @@ impl UeState {
             | UeState::Accepting { secured, .. }
             | UeState::Registered { secured, .. }
             | UeState::Deregistering { secured } => Some(secured),
+            _ => None,
+        }
+    }
+
+    /// The NAS security context, taken out of the states that have one.
+    pub fn into_secured(self) -> Option<Box<Secured>> {
+        match self {
+            UeState::SecurityMode { secured, .. }
+            | UeState::AwaitingSubscription { secured, .. }
+            | UeState::Accepting { secured, .. }
+            | UeState::Registered { secured, .. }
+            | UeState::Deregistering { secured }
+            | UeState::Releasing {
+                idle: Some((secured, _)),
+            } => Some(secured),
             _ => None,
         }
     }

@@ -40,9 +40,11 @@ impl Amf {
 
     fn start_network_deregistration(&mut self, id: u64) {
         let Some(state) = self.take_state(id) else { return };
-        let UeState::Registered { secured, .. } = state else {
+        let UeState::Registered { mut secured, .. } = state else {
             return self.restore_state(id, state);
         };
+        // TS 23.502 §4.2.2.3.3 step 3: the SMFs release the UE's PDU sessions.
+        self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::Deregistration);
         self.set_state(id, UeState::Deregistering { secured });
         let request = DeregistrationRequestUeTerminated::new(
             MmHeader::default(),

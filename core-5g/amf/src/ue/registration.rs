@@ -10,18 +10,17 @@ use hexcore_nas::ie::{
 };
 use hexcore_nas::mm::{
     AuthenticationReject, AuthenticationRequest, DeregistrationAcceptUeOriginating, IdentityRequest, MmHeader,
-    MmStatus, RegistrationAccept, RegistrationReject, SecurityModeCommand, ServiceAccept, ServiceReject,
+    MmStatus, RegistrationAccept, RegistrationReject, SecurityModeCommand, ServiceReject,
 };
 use hexcore_nas::{Message, MmCause, SecurityProtected};
 use hexcore_ngap::procedures::{
-    DownlinkNasTransport, ErrorIndication, InitialContextSetupFailure, InitialContextSetupRequest,
-    InitialContextSetupResponse, InitialUeMessage, UeContextReleaseComplete, UeContextReleaseRequest,
-    UplinkNasTransport,
+    DownlinkNasTransport, ErrorIndication, InitialContextSetupFailure, InitialContextSetupResponse, InitialUeMessage,
+    UeContextReleaseComplete, UeContextReleaseRequest, UplinkNasTransport,
 };
 use hexcore_ngap::{AmfUeNgapId, Cause, CauseNas, CauseRadioNetwork, NgapPdu, SNssai};
 use hexcore_security::{NasConnection, NasSecurityContext, Role, keys};
 
-use super::nas_security::{nas_algorithms, ngap_security_capabilities, protect, select_algorithms};
+use super::nas_security::{nas_algorithms, protect, select_algorithms};
 use super::{Challenge, RegInfo, Secured, UeContext, UeState};
 use crate::amf::{Amf, AssocId, Event, answering, sd_octets, unknown_ue};
 use crate::timers::NasTimer;
@@ -90,7 +89,7 @@ impl Amf {
         }
     }
 
-    fn send_nas_octets(&mut self, id: u64, plain: &[u8], new_context: bool) {
+    pub(crate) fn send_nas_octets(&mut self, id: u64, plain: &[u8], new_context: bool) {
         let Some(ue) = self.ues.get_mut(&id) else { return };
         let (assoc, stream, ran) = (ue.assoc, ue.stream, ue.ran_ue_ngap_id);
         let nas_pdu = match ue.state.secured_mut() {
@@ -138,6 +137,7 @@ impl Amf {
                 reported_state: "new",
                 retransmissions: 0,
                 pending_downlink: None,
+                pending_service: None,
             },
         );
         self.event(Event::UeState {
@@ -266,8 +266,13 @@ impl Amf {
                 // accepted on its current context.
                 self.accept_update(id, secured, tmsi, &req);
             }
-            (UeState::Registered { secured, tmsi }, Message::ServiceRequest(_)) => {
-                self.accept_service(id, secured, tmsi);
+            (state @ UeState::Registered { .. }, Message::ServiceRequest(sr)) => {
+                self.restore_state(id, state);
+                self.service_request(id, &sr);
+            }
+            (state @ UeState::Registered { .. }, Message::UlNasTransport(t)) => {
+                self.restore_state(id, state);
+                self.ul_nas_transport(id, t);
             }
             (UeState::New, Message::ServiceRequest(_)) => {
                 // TS 24.501 §5.6.1.5: no context that verifies this UE.
@@ -280,14 +285,14 @@ impl Amf {
                 // A complete for an accept that assigned nothing new: nothing to do.
                 self.restore_state(id, state);
             }
-            (UeState::Registered { .. }, Message::RegistrationRequest(req)) => {
-                // A new registration on a live connection restarts from scratch.
-                let reg = RegInfo {
-                    ue_ngksi: req.ngksi,
-                    cleartext_only: true,
-                    request: req,
-                };
-                self.start_registration(id, Box::new(reg));
+            (UeState::Registered { secured, .. }, Message::RegistrationRequest(req)) => {
+                // An initial registration that verified with the current context (it
+                // came integrity protected with the 5G-GUTI this AMF assigned, from
+                // CM-IDLE or on a live connection): the UE is authenticated, so the
+                // registration runs on that context without a new 5G-AKA, and a new
+                // 5G-GUTI is assigned (TS 24.501 §5.5.1.2.2, §5.4.1.1: authentication
+                // is at the network's discretion; TS 33.501 §6.9.2.1.1 for KgNB).
+                self.reregister_on_current_context(id, secured, req);
             }
             (UeState::Identifying { reg }, Message::IdentityResponse(resp)) => {
                 self.timers.stop(id);
@@ -448,6 +453,53 @@ impl Amf {
         }
     }
 
+    /// An initial registration on the current NAS security context: the complete
+    /// request from the NAS message container (ciphered with the uplink COUNT of the
+    /// message that carried it, TS 24.501 §4.4.6), then subscription data and a
+    /// Registration accept with a new 5G-GUTI, as after a security mode.
+    fn reregister_on_current_context(
+        &mut self,
+        id: u64,
+        mut secured: Box<Secured>,
+        cleartext: hexcore_nas::mm::RegistrationRequest,
+    ) {
+        // An initial registration starts without PDU sessions: the UE released them
+        // locally (TS 24.501 §6.4.1.1 note; TS 23.502 §4.2.2.2.2 step 14).
+        self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::PduSessionStatusMismatch);
+        let ue_ngksi = cleartext.ngksi;
+        let request = match &cleartext.nas_message_container {
+            None => cleartext,
+            Some(container) => {
+                let full = secured
+                    .nas
+                    .decipher_container_of_last_rx(&container.0)
+                    .map(|plain| Message::decode(&plain));
+                match full {
+                    Some(Ok(Message::RegistrationRequest(full))) => full,
+                    _ => {
+                        // §4.4.6: a container that does not hold a registration
+                        // request is a protocol error; the UE hears why.
+                        self.set_state(id, UeState::Accepting { secured, tmsi: 0 });
+                        return self.reject_registration(id, MmCause::SemanticallyIncorrectMessage);
+                    }
+                }
+            }
+        };
+        if !matches!(request.registration_type.value, RegistrationTypeValue::Initial) {
+            self.set_state(id, UeState::Accepting { secured, tmsi: 0 });
+            return self.reject_registration(id, MmCause::FiveGsServicesNotAllowed);
+        }
+        let reg = Box::new(RegInfo {
+            ue_ngksi,
+            cleartext_only: false,
+            request,
+        });
+        let supi = secured.supi.clone();
+        self.set_state(id, UeState::AwaitingSubscription { reg, secured });
+        self.outputs
+            .push_back(crate::Output::Udm(UdmRequest::SubscriptionData { ue: id, supi }));
+    }
+
     /// The identity the UDM gets for a registration.
     fn identity_of(&self, reg: &RegInfo) -> Option<UeIdentity> {
         match &reg.request.mobile_identity {
@@ -582,7 +634,8 @@ impl Amf {
             (UeState::AwaitingConfirmation { .. }, UdmResponse::Failed { failure, .. }) => {
                 self.reject_authentication(id, failure_reason(failure));
             }
-            (UeState::AwaitingSubscription { reg, secured }, UdmResponse::Subscription { nssai, .. }) => {
+            (UeState::AwaitingSubscription { reg, mut secured }, UdmResponse::Subscription { nssai, ue_ambr, .. }) => {
+                secured.ue_ambr = ue_ambr;
                 self.accept_registration(id, &reg, secured, &nssai);
             }
             (UeState::AwaitingSubscription { .. }, UdmResponse::Failed { failure, .. }) => {
@@ -642,6 +695,8 @@ impl Amf {
             ue_security_capability: caps,
             imeisv: None,
             allowed_nssai: Vec::new(),
+            ue_ambr: None,
+            sessions: std::collections::BTreeMap::new(),
         });
         self.set_state(id, UeState::SecurityMode { reg, secured });
         self.send_nas(id, Message::from(smc), Some(NasTimer::T3560));
@@ -804,15 +859,6 @@ impl Amf {
         self.procedure("registration_update", Ok(()));
     }
 
-    /// Service request from CM-IDLE (TS 24.501 §5.6.1.4): Service accept in an Initial
-    /// Context Setup.
-    fn accept_service(&mut self, id: u64, secured: Box<Secured>, tmsi: u32) {
-        self.set_state(id, UeState::Registered { secured, tmsi });
-        let accept = ServiceAccept::new(MmHeader::default());
-        self.initial_context_setup(id, &Message::from(accept).encode());
-        self.procedure("service_request", Ok(()));
-    }
-
     fn tai_list(&self) -> TaiList {
         TaiList(vec![PartialTaiList::NonConsecutive {
             plmn: self.nas_plmn(),
@@ -820,44 +866,10 @@ impl Amf {
         }])
     }
 
-    /// INITIAL CONTEXT SETUP REQUEST (TS 38.413 §8.3.1) carrying `plain`, protected,
-    /// with KgNB from the last uplink NAS COUNT (TS 33.501 §6.9.2.1.1, A.9).
+    /// INITIAL CONTEXT SETUP REQUEST (TS 38.413 §8.3.1) carrying `plain`, without PDU
+    /// sessions.
     fn initial_context_setup(&mut self, id: u64, plain: &[u8]) {
-        let guami = self.config.guami;
-        let Some(ue) = self.ues.get_mut(&id) else { return };
-        let (assoc, stream, ran) = (ue.assoc, ue.stream, ue.ran_ue_ngap_id);
-        let Some(secured) = ue.state.secured_mut() else { return };
-        let ul_count = secured.nas.last_rx_count().map_or(0, |c| c.value());
-        let kgnb = keys::kgnb(&secured.kamf, ul_count, keys::AccessType::ThreeGpp);
-        let caps = ngap_security_capabilities(&secured.ue_security_capability);
-        let allowed: Vec<SNssai> = secured
-            .allowed_nssai
-            .iter()
-            .map(|(sst, sd)| SNssai {
-                sst: *sst,
-                sd: sd.map(sd_octets),
-            })
-            .collect();
-        let nas_pdu = match protect(&mut secured.nas, plain, false) {
-            Ok(b) => b,
-            Err(e) => {
-                self.event(Event::Warning(format!("NAS protection failed: {e}")));
-                return self.release_ue(id, Cause::Nas(CauseNas::Unspecified));
-            }
-        };
-        let Some(amf) = AmfUeNgapId::new(id) else { return };
-        let ics = InitialContextSetupRequest {
-            amf_ue_ngap_id: amf,
-            ran_ue_ngap_id: ran,
-            ue_ambr: None,
-            guami,
-            pdu_sessions: Vec::new(),
-            allowed_nssai: allowed,
-            ue_security_capabilities: caps,
-            security_key: kgnb,
-            nas_pdu: Some(nas_pdu),
-        };
-        self.send_ngap(assoc, stream, ics.build());
+        self.initial_context_setup_with(id, plain, Vec::new());
     }
 
     /// A NAS timer expired: retransmit, or give up on the fifth expiry (TS 24.501
@@ -865,8 +877,9 @@ impl Amf {
     pub(crate) fn nas_timer_expired(&mut self, now: Instant, id: u64, timer: NasTimer) {
         if timer == NasTimer::ImplicitDeregistration {
             let tmsi = u32::try_from(id & u64::from(u32::MAX)).unwrap_or(0);
-            if let Some(s) = self.idle.remove(&tmsi) {
+            if let Some(mut s) = self.idle.remove(&tmsi) {
                 self.event(Event::Warning(format!("implicit deregistration of {}", s.supi)));
+                self.release_sm_contexts(&mut s, hexcore_sbi::ReleaseCause::UeContextLost);
                 self.procedure("implicit_deregistration", Ok(()));
             }
             return;
@@ -927,10 +940,13 @@ impl Amf {
         pdu: &NgapPdu,
     ) -> Result<(), Box<ErrorIndication>> {
         let r = InitialContextSetupResponse::parse(pdu).map_err(|e| answering(pdu, &e))?;
-        if self.ues.get(&r.amf_ue_ngap_id.value()).is_none_or(|u| u.assoc != assoc) {
+        let id = r.amf_ue_ngap_id.value();
+        if self.ues.get(&id).is_none_or(|u| u.assoc != assoc) {
             return Err(unknown_ue(pdu, CauseRadioNetwork::UnknownLocalUeNgapId));
         }
         self.procedure("initial_context_setup", Ok(()));
+        // Sessions re-activated by a Service Request (TS 23.502 §4.2.3.2 step 12).
+        self.sessions_set_up(id, r.pdu_sessions, r.failed);
         Ok(())
     }
 

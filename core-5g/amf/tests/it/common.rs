@@ -162,6 +162,7 @@ impl FakeUdm {
             UdmRequest::SubscriptionData { ue, .. } => UdmResponse::Subscription {
                 ue,
                 nssai: self.nssai.clone(),
+                ue_ambr: Some((100_000_000, 200_000_000)),
             },
         }
     }
@@ -394,6 +395,8 @@ pub struct Harness {
     /// UDM requests are answered at once when true; else kept here.
     pub auto_udm: bool,
     pub udm_requests: Vec<UdmRequest>,
+    /// Nsmf requests the AMF made, not yet looked at.
+    pub smf_requests: Vec<hexcore_sbi::SmfRequest>,
     /// Another AUSF/UDM than [`FakeUdm`] (the real one, in `real_udm`).
     pub backend: Option<Box<dyn FnMut(UdmRequest) -> UdmResponse>>,
 }
@@ -413,6 +416,7 @@ impl Harness {
             events: Vec::new(),
             auto_udm: true,
             udm_requests: Vec::new(),
+            smf_requests: Vec::new(),
             backend: None,
         };
         h.amf.handle(
@@ -446,6 +450,7 @@ impl Harness {
                         self.udm_requests.push(req);
                     }
                 }
+                Some(Output::Smf(req)) => self.smf_requests.push(req),
                 Some(Output::Event(e)) => self.events.push(e),
             }
         }

@@ -6,6 +6,7 @@ mod common;
 #[cfg(feature = "udm")]
 mod real_udm;
 mod server;
+mod sessions;
 
 use std::time::Duration;
 
@@ -150,7 +151,7 @@ fn amf_initiated_ng_reset_and_association_loss_clean_up() {
 // ------------------------------------------------------------------ registration
 
 /// Registration with a null-scheme SUCI through to Registration complete.
-fn register(h: &mut Harness, ue: &mut TestUe) -> InitialContextSetupRequest {
+pub(crate) fn register(h: &mut Harness, ue: &mut TestUe) -> InitialContextSetupRequest {
     let smc = h.register_until_smc(ue);
     let complete = ue.security_mode(&smc);
     h.uplink(ue, complete);
@@ -734,7 +735,7 @@ fn late_udm_answers_are_ignored() {
 // ------------------------------------------------------------------ CM-IDLE: updates and service request
 
 /// Register, then let the gNB release the connection (user inactivity).
-fn register_then_idle(h: &mut Harness, ue: &mut TestUe) {
+pub(crate) fn register_then_idle(h: &mut Harness, ue: &mut TestUe) {
     register(h, ue);
     let req = UeContextReleaseRequest {
         amf_ue_ngap_id: ue.amf_ue_ngap_id.unwrap(),
@@ -781,6 +782,75 @@ fn periodic_registration_update_from_idle_skips_authentication() {
     );
     assert_eq!(h.amf.ue_state(ics.amf_ue_ngap_id.value()), Some("registered"));
     assert_eq!(h.amf.idle_count(), 0);
+}
+
+#[test]
+fn initial_registration_with_a_known_guti_runs_on_the_current_context() {
+    // TS 24.501 §4.4.6, §5.5.1.2.2: from CM-IDLE the UE sends the cleartext IEs,
+    // integrity protected, and the complete request ciphered in the NAS message
+    // container; the AMF verifies, deciphers, and accepts with a new 5G-GUTI — no
+    // identity procedure, no new 5G-AKA.
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register_then_idle(&mut h, &mut ue);
+    let Some(MobileIdentity::Guti(old)) = ue.identity.clone() else {
+        panic!()
+    };
+    let full = ue.registration_request();
+    let mut cleartext = full.clone();
+    cleartext.requested_nssai = None;
+    let ctx = ue.nas.as_ref().unwrap();
+    let count = ctx.next_tx_count().count_input();
+    cleartext.nas_message_container = Some(hexcore_nas::ie::NasMessageContainer(hexcore_security::nea(
+        ctx.nea(),
+        ctx.knas_enc(),
+        count,
+        1,
+        hexcore_security::Direction::Uplink,
+        &Message::from(full).encode(),
+    )));
+    ue.ran_ue_ngap_id = hexcore_ngap::RanUeNgapId(2);
+    let bytes = ue.protect_integrity(&Message::from(cleartext));
+    h.initial_ue_message(&ue, bytes);
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    let Message::RegistrationAccept(a) = ue.read(ics.nas_pdu.as_ref().unwrap()) else {
+        panic!("expected Registration accept")
+    };
+    let new = a.guti.as_ref().unwrap().guti().unwrap();
+    assert_ne!(new.tmsi, old.tmsi, "a new 5G-GUTI");
+    assert_eq!(a.allowed_nssai.as_ref().unwrap().0[0].sst, 1);
+    assert_eq!(h.count_events(|e| matches!(e, Event::AuthenticationFailure { .. })), 0);
+    // KgNB from the uplink COUNT of this request (the UE's second uplink message).
+    assert_eq!(
+        ics.security_key,
+        keys::kgnb(&ue.kamf.unwrap(), 2, keys::AccessType::ThreeGpp)
+    );
+    let id = ics.amf_ue_ngap_id.value();
+    assert_eq!(h.amf.ue_state(id), Some("accepting"));
+    ue.amf_ue_ngap_id = Some(ics.amf_ue_ngap_id);
+    let rc = ue.protect(&Message::from(RegistrationComplete::new(MmHeader::default())));
+    h.uplink(&ue, rc);
+    assert_eq!(h.amf.ue_state(id), Some("registered"));
+
+    // A container that does not decipher to a registration request: #95, no accept.
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register_then_idle(&mut h, &mut ue);
+    let mut cleartext = ue.registration_request();
+    cleartext.nas_message_container = Some(hexcore_nas::ie::NasMessageContainer(vec![0x55; 12]));
+    ue.ran_ue_ngap_id = hexcore_ngap::RanUeNgapId(2);
+    let bytes = ue.protect_integrity(&Message::from(cleartext));
+    h.initial_ue_message(&ue, bytes);
+    let out = h.take();
+    let names: Vec<_> = out.iter().map(|p| p.message_name()).collect();
+    assert_eq!(names, ["DownlinkNASTransport", "UEContextReleaseCommand"]);
+    let dl = hexcore_ngap::procedures::DownlinkNasTransport::parse(&out[0]).unwrap();
+    let Message::RegistrationReject(r) = ue.read(&dl.nas_pdu) else {
+        panic!("expected Registration reject")
+    };
+    assert_eq!(r.cause, MmCause::SemanticallyIncorrectMessage);
 }
 
 #[test]

@@ -104,19 +104,56 @@ async fn ng_setup_and_registration_over_sctp_udp_then_shutdown() {
 
     // Metrics are served.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut http = tokio::net::TcpStream::connect(server.metrics_addr.unwrap())
-        .await
-        .unwrap();
-    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut text = String::new();
-    http.read_to_string(&mut text).await.unwrap();
-    assert!(text.starts_with("HTTP/1.1 200 OK"));
+    let http_addr = server.metrics_addr.unwrap();
+    let (status, text) = http(http_addr, "GET", "/metrics").await;
+    assert_eq!(status, 200);
     assert!(text.contains("hexcore_amf_gnbs_connected"), "{text}");
     assert!(text.contains("hexcore_amf_procedures_total"), "{text}");
+
+    // The operator API: the UE is listed, connected and registered.
+    let (status, text) = http(http_addr, "GET", "/v1/ues").await;
+    assert_eq!(status, 200);
+    let ues: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(ues[0]["supi"], ue.supi().as_str());
+    assert_eq!(ues[0]["state"], "registered");
+    assert_eq!(ues[0]["cm_connected"], true);
+    // Bad and unknown SUPIs are refused with a reason.
+    assert_eq!(http(http_addr, "POST", "/v1/ues/imsi-12x/deregister").await.0, 400);
+    assert_eq!(
+        http(http_addr, "POST", "/v1/ues/imsi-001010000000999/deregister")
+            .await
+            .0,
+        404
+    );
+    // Network-initiated deregistration reaches the UE over N2.
+    let (status, _) = http(http_addr, "POST", &format!("/v1/ues/imsi-{}/deregister", ue.supi())).await;
+    assert_eq!(status, 202);
+    let dl = DownlinkNasTransport::parse(&recv_ngap(&a).await).unwrap();
+    assert!(matches!(
+        ue.read(&dl.nas_pdu),
+        Message::DeregistrationRequestUeTerminated(_)
+    ));
 
     tokio::time::timeout(Duration::from_secs(10), server.shutdown())
         .await
         .expect("clean shutdown");
+}
+
+/// One HTTP/1.1 request; the status code and the body.
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut text = String::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut text))
+        .await
+        .expect("an HTTP answer within 10 s")
+        .unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {text}"));
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
 }
