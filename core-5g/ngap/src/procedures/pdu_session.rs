@@ -284,6 +284,104 @@ impl PduSessionResourceSetupResponseTransfer {
     }
 }
 
+/// PDU Session Resource Release Command Transfer (TS 38.413 §9.3.4.12), SMF to gNB:
+/// why the PDU session's resources are released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PduSessionResourceReleaseCommandTransfer {
+    /// Cause.
+    pub cause: crate::Cause,
+}
+
+impl PduSessionResourceReleaseCommandTransfer {
+    /// The octets of the transfer.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        let transfer = c::PDUSessionResourceReleaseCommandTransfer::new(self.cause.to_codec(), None);
+        Ok(encode_open_type(&transfer).map_err(Error::Encode)?.into_vec())
+    }
+
+    /// The transfer of an item's octets.
+    pub fn decode(octets: &[u8]) -> Result<Self, Error> {
+        let t: c::PDUSessionResourceReleaseCommandTransfer = decode_open_type(octets)?;
+        Ok(Self {
+            cause: crate::Cause::try_from(&t.cause)?,
+        })
+    }
+}
+
+/// One entry of the UL NG-U UP TNL Modify List (§9.3.4.3): the new UL tunnel of the
+/// UPF and the DL tunnel of the gNB it pairs with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UlTunnelModify {
+    /// UL NG-U UP TNL Information: the UPF's (new) N3 tunnel.
+    pub ul_tunnel: GtpTunnel,
+    /// DL NG-U UP TNL Information: the gNB's tunnel it pairs with.
+    pub dl_tunnel: GtpTunnel,
+}
+
+/// PDU Session Resource Modify Request Transfer (TS 38.413 §9.3.4.3), SMF to gNB: the
+/// parts the SMF changes without adding QoS flows (a new session AMBR, a new UL tunnel
+/// after a UPF change). QoS flow additions and releases are not built yet.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PduSessionResourceModifyRequestTransfer {
+    /// PDU Session Aggregate Maximum Bit Rate.
+    pub session_ambr: Option<Ambr>,
+    /// UL NG-U UP TNL Modify List (1..4 entries).
+    pub ul_tunnels: Vec<UlTunnelModify>,
+}
+
+impl PduSessionResourceModifyRequestTransfer {
+    /// The octets of the transfer.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        let mut ies = Vec::new();
+        if let Some(ambr) = self.session_ambr {
+            ies.push(build_ngap_ie!(
+                PDUSessionResourceModifyRequestTransfer,
+                PDUSessionAggregateMaximumBitRate(c::PDUSessionAggregateMaximumBitRate::new(
+                    c::BitRate(ambr.downlink),
+                    c::BitRate(ambr.uplink),
+                    None
+                ))
+            )?);
+        }
+        if !self.ul_tunnels.is_empty() {
+            let list = self
+                .ul_tunnels
+                .iter()
+                .map(|t| c::ULNGUUPTNLModifyItem::new(t.ul_tunnel.to_codec(), t.dl_tunnel.to_codec(), None))
+                .collect();
+            ies.push(build_ngap_ie!(
+                PDUSessionResourceModifyRequestTransfer,
+                UL_NGU_UP_TNLModifyList(c::ULNGUUPTNLModifyList(list))
+            )?);
+        }
+        let transfer = c::PDUSessionResourceModifyRequestTransfer::new(ProtocolIEContainer(ies));
+        Ok(encode_open_type(&transfer).map_err(Error::Encode)?.into_vec())
+    }
+
+    /// The transfer of an item's octets (the IEs above; others are skipped).
+    pub fn decode(octets: &[u8]) -> Result<Self, Error> {
+        let t: c::PDUSessionResourceModifyRequestTransfer = decode_open_type(octets)?;
+        extract_ngap_ies!(t, PDUSessionResourceModifyRequestTransfer,
+            opt ambr: c::PDUSessionAggregateMaximumBitRate = PDUSessionAggregateMaximumBitRate(v) => v,
+            opt tunnels: c::ULNGUUPTNLModifyList = UL_NGU_UP_TNLModifyList(v) => v,
+        );
+        let mut ul_tunnels = Vec::new();
+        for item in tunnels.iter().flat_map(|l| l.0.iter()) {
+            ul_tunnels.push(UlTunnelModify {
+                ul_tunnel: GtpTunnel::from_codec(&item.ul_ngu_up_tnl_information)?,
+                dl_tunnel: GtpTunnel::from_codec(&item.dl_ngu_up_tnl_information)?,
+            });
+        }
+        Ok(Self {
+            session_ambr: ambr.map(|a| Ambr {
+                downlink: a.pdu_session_aggregate_maximum_bit_rate_dl.0,
+                uplink: a.pdu_session_aggregate_maximum_bit_rate_ul.0,
+            }),
+            ul_tunnels,
+        })
+    }
+}
+
 /// A PDU session to set up: its id, NAS PDU, S-NSSAI and Setup Request Transfer octets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PduSessionSetupItem {
@@ -917,6 +1015,53 @@ mod tests {
         let p = NgapPdu::decode(&rsp.build().unwrap().encode().unwrap()).unwrap();
         p.check().unwrap();
         assert_eq!(PduSessionResourceModifyResponse::parse(&p).unwrap(), rsp);
+    }
+
+    #[test]
+    fn release_command_transfer() {
+        use crate::cause::CauseNas;
+        // TS 38.413 §9.3.4.12: one Cause, nas/normal-release. Aligned PER, one octet:
+        // the SEQUENCE preamble (extension bit 0, iE-Extensions absent 0), the CHOICE
+        // index 2 (nas) of the 6 alternatives of Cause in 3 bits (010), then CauseNas:
+        // extension bit 0 and index 0 of its 4 root values in 2 bits (00): 0001 0000.
+        let t = PduSessionResourceReleaseCommandTransfer {
+            cause: Cause::Nas(CauseNas::NormalRelease),
+        };
+        let octets = t.encode().unwrap();
+        assert_eq!(octets, [0x10]);
+        assert_eq!(PduSessionResourceReleaseCommandTransfer::decode(&octets).unwrap(), t);
+        assert!(PduSessionResourceReleaseCommandTransfer::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn modify_request_transfer_round_trip() {
+        let t = PduSessionResourceModifyRequestTransfer {
+            session_ambr: Some(Ambr {
+                downlink: 100_000_000,
+                uplink: 50_000_000,
+            }),
+            ul_tunnels: vec![UlTunnelModify {
+                ul_tunnel: GtpTunnel {
+                    transport_layer_address: vec![127, 0, 0, 8],
+                    teid: 7,
+                },
+                dl_tunnel: GtpTunnel {
+                    transport_layer_address: vec![127, 0, 0, 1],
+                    teid: 1,
+                },
+            }],
+        };
+        let octets = t.encode().unwrap();
+        assert_eq!(PduSessionResourceModifyRequestTransfer::decode(&octets).unwrap(), t);
+        // AMBR only: IE 130 with criticality reject.
+        let only = PduSessionResourceModifyRequestTransfer {
+            session_ambr: t.session_ambr,
+            ul_tunnels: vec![],
+        };
+        let octets = only.encode().unwrap();
+        assert_eq!(&octets[..6], [0x00, 0x00, 0x01, 0x00, 0x82, 0x00]);
+        assert_eq!(PduSessionResourceModifyRequestTransfer::decode(&octets).unwrap(), only);
+        assert!(PduSessionResourceModifyRequestTransfer::decode(&octets[..5]).is_err());
     }
 
     #[test]
