@@ -1,0 +1,464 @@
+//! The fast path: plain threads, one uplink and one downlink worker per configured
+//! worker, each with its own N3 socket (SO_REUSEPORT) and its own TUN queue.
+//!
+//! The rule tables are read with one `ArcSwap::load` per batch: no lock on the
+//! per-packet path, and a worker sees a modification from its next batch on (an
+//! `RwLock` read once per batch would also do, but a writer — the PFCP task — would
+//! then wait for the slowest batch, and a reader for a writer). Nothing is
+//! allocated per packet: buffers are allocated when a worker starts; the downlink's
+//! list of charges is allocated once per batch.
+
+use std::io::{self, IoSlice};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use hexcore_gtpu::{Message as GtpuMessage, Packet as GtpuPacket, Repr};
+use hexcore_netdev::{BatchSocket, RecvBatch, SendBatch, Tun};
+
+use crate::datapath::{self, Charge, Direction, Downlink, DropReason, HEADROOM, Notice, Tables, Uplink};
+
+/// Counters shared by the workers, updated once per batch.
+#[derive(Debug, Default)]
+pub struct DataPathStats {
+    /// Uplink packets forwarded.
+    pub uplink_packets: AtomicU64,
+    /// Uplink T-PDU octets forwarded.
+    pub uplink_octets: AtomicU64,
+    /// Downlink packets forwarded.
+    pub downlink_packets: AtomicU64,
+    /// Downlink T-PDU octets forwarded.
+    pub downlink_octets: AtomicU64,
+    /// Drops by [`DropReason::index`].
+    pub drops: [AtomicU64; 12],
+    /// Echo Requests answered.
+    pub echo_responses: AtomicU64,
+    /// Error Indications sent.
+    pub error_indications: AtomicU64,
+    /// Uplink datagrams received (GRO segments counted one by one).
+    pub uplink_received: AtomicU64,
+    /// Downlink packets read from the TUN.
+    pub downlink_received: AtomicU64,
+}
+
+/// A plain copy of [`DataPathStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Uplink packets forwarded.
+    pub uplink_packets: u64,
+    /// Uplink octets forwarded.
+    pub uplink_octets: u64,
+    /// Downlink packets forwarded.
+    pub downlink_packets: u64,
+    /// Downlink octets forwarded.
+    pub downlink_octets: u64,
+    /// Drops by [`DropReason::index`].
+    pub drops: [u64; 12],
+    /// Echo Requests answered.
+    pub echo_responses: u64,
+    /// Error Indications sent.
+    pub error_indications: u64,
+    /// Uplink datagrams received.
+    pub uplink_received: u64,
+    /// Downlink packets read.
+    pub downlink_received: u64,
+}
+
+impl DataPathStats {
+    /// A copy.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        StatsSnapshot {
+            uplink_packets: l(&self.uplink_packets),
+            uplink_octets: l(&self.uplink_octets),
+            downlink_packets: l(&self.downlink_packets),
+            downlink_octets: l(&self.downlink_octets),
+            drops: std::array::from_fn(|i| l(&self.drops[i])),
+            echo_responses: l(&self.echo_responses),
+            error_indications: l(&self.error_indications),
+            uplink_received: l(&self.uplink_received),
+            downlink_received: l(&self.downlink_received),
+        }
+    }
+}
+
+/// Per-batch counts, added to the shared stats and the metrics at the end of the
+/// batch.
+#[derive(Default)]
+struct Local {
+    packets: u64,
+    octets: u64,
+    received: u64,
+    drops: [u64; 12],
+}
+
+impl Local {
+    fn drop(&mut self, r: DropReason) {
+        self.drops[r.index()] += 1;
+    }
+
+    fn flush(&mut self, dir: Direction, stats: &DataPathStats, m: &Meters) {
+        let (p, o, r) = match dir {
+            Direction::Uplink => (&stats.uplink_packets, &stats.uplink_octets, &stats.uplink_received),
+            Direction::Downlink => (&stats.downlink_packets, &stats.downlink_octets, &stats.downlink_received),
+        };
+        p.fetch_add(self.packets, Ordering::Relaxed);
+        o.fetch_add(self.octets, Ordering::Relaxed);
+        r.fetch_add(self.received, Ordering::Relaxed);
+        m.packets.increment(self.packets);
+        m.octets.increment(self.octets);
+        for (i, n) in self.drops.iter().enumerate() {
+            if *n > 0 {
+                stats.drops[i].fetch_add(*n, Ordering::Relaxed);
+                m.drops[i].increment(*n);
+            }
+        }
+        *self = Local::default();
+    }
+}
+
+/// Metric handles, registered once per worker.
+struct Meters {
+    packets: metrics::Counter,
+    octets: metrics::Counter,
+    drops: Vec<metrics::Counter>,
+}
+
+impl Meters {
+    fn new(dir: &'static str) -> Self {
+        use crate::telemetry::{BYTES, DROPS, PACKETS};
+        Meters {
+            packets: metrics::counter!(PACKETS, "direction" => dir),
+            octets: metrics::counter!(BYTES, "direction" => dir),
+            drops: DropReason::ALL
+                .iter()
+                .map(|r| metrics::counter!(DROPS, "direction" => dir, "reason" => r.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// What every worker shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub tables: Arc<ArcSwap<Tables>>,
+    pub stop: Arc<AtomicBool>,
+    pub stats: Arc<DataPathStats>,
+    pub notices: tokio::sync::mpsc::Sender<Notice>,
+    pub n3_address: IpAddr,
+    pub batch: usize,
+    pub gro: bool,
+    pub gso: bool,
+    pub error_indications_per_sec: u32,
+}
+
+/// How long a worker waits for input before looking at the stop flag.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The uplink worker: N3 → N6.
+pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun>) {
+    let slot = if shared.gro { hexcore_netdev::GRO_SLOT_SIZE } else { 4096 };
+    let Ok(mut batch) = RecvBatch::new(shared.batch, slot) else {
+        tracing::error!("uplink worker: cannot allocate its batch");
+        return;
+    };
+    let meters = Meters::new("uplink");
+    let mut local = Local::default();
+    let mut limiter = RateLimit::new(shared.error_indications_per_sec);
+    let mut scratch = vec![0u8; HEADROOM + 65536];
+    let vnet = tun.vnet_hdr_len();
+    let vnet_none = [0u8; 64];
+    let mut notify = |n: Notice| {
+        let _ = shared.notices.try_send(n);
+    };
+    while !shared.stop.load(Ordering::Relaxed) {
+        match sock.recv_batch(&mut batch) {
+            Ok(_) => {}
+            Err(e) if is_transient(&e) => continue,
+            Err(e) => {
+                tracing::warn!("N3 receive: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        }
+        let now = Instant::now();
+        let tables = shared.tables.load();
+        for d in batch.iter() {
+            for seg in d.segments() {
+                local.received += 1;
+                match datapath::uplink(&tables, now, seg, &mut notify) {
+                    Uplink::ToN6 { payload, charge } => {
+                        let Some(inner) = seg.get(payload) else { continue };
+                        let written = if vnet > 0 {
+                            tun.write_vectored(&[IoSlice::new(&vnet_none[..vnet]), IoSlice::new(inner)])
+                        } else {
+                            tun.write(inner)
+                        };
+                        sent(&mut local, written.is_ok(), charge);
+                    }
+                    Uplink::ToTunnel {
+                        payload,
+                        tunnel,
+                        charge,
+                    } => {
+                        // N9: the T-PDU into the next UPF's tunnel.
+                        let len = payload.len();
+                        let ok = seg.get(payload).is_some_and(|inner| {
+                            scratch[HEADROOM..HEADROOM + len].copy_from_slice(inner);
+                            hexcore_gtpu::encap_in_place(&mut scratch, HEADROOM, len, tunnel.teid, None)
+                                .ok()
+                                .and_then(|f| scratch.get(f))
+                                .is_some_and(|frame| sock.socket().send_to(frame, tunnel.peer).is_ok())
+                        });
+                        sent(&mut local, ok, charge);
+                    }
+                    Uplink::Dropped(r) => local.drop(r),
+                    Uplink::UnknownTeid { teid } => {
+                        local.drop(DropReason::NoSession);
+                        if let Some(src) = d.source
+                            && limiter.allow(now)
+                        {
+                            error_indication(&sock, &shared, teid, src);
+                        }
+                    }
+                    Uplink::Signalling => {
+                        if let Some(src) = d.source {
+                            signalling(&sock, &shared, seg, src);
+                        }
+                    }
+                }
+            }
+        }
+        drop(tables);
+        local.flush(Direction::Uplink, &shared.stats, &meters);
+    }
+}
+
+fn sent(local: &mut Local, ok: bool, charge: Charge<'_>) {
+    if ok {
+        local.packets += 1;
+        local.octets += charge.len();
+    } else {
+        charge.refund();
+        local.drop(DropReason::SendFailed);
+    }
+}
+
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+/// TS 29.281 §7.3.1: a G-PDU for a TEID without a context is answered with an Error
+/// Indication to where it came from (rate-limited here).
+fn error_indication(sock: &BatchSocket, shared: &Shared, teid: u32, to: SocketAddr) {
+    if let Ok(bytes) = Repr::error_indication(teid, shared.n3_address, 0).to_vec()
+        && sock.socket().send_to(&bytes, to).is_ok()
+    {
+        shared.stats.error_indications.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(crate::telemetry::ERROR_INDICATIONS).increment(1);
+    }
+}
+
+/// GTP-U signalling on N3: answer Echo Requests (§7.2.2); note Error Indications
+/// from gNBs; ignore the rest (End Markers end at the gNB, not here).
+fn signalling(sock: &BatchSocket, shared: &Shared, datagram: &[u8], from: SocketAddr) {
+    let Ok(p) = GtpuPacket::new_checked(datagram) else { return };
+    let Ok(repr) = Repr::parse(&p) else { return };
+    match repr.message {
+        GtpuMessage::EchoRequest(_) => {
+            if let Ok(bytes) = Repr::echo_response(repr.sequence_number.unwrap_or(0)).to_vec()
+                && sock.socket().send_to(&bytes, from).is_ok()
+            {
+                shared.stats.echo_responses.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!(crate::telemetry::ECHO_RESPONSES).increment(1);
+            }
+        }
+        GtpuMessage::ErrorIndication(ei) => {
+            tracing::warn!(%from, teid = format!("{:#x}", ei.teid_data_i), "GTP-U Error Indication from a peer");
+        }
+        _ => {}
+    }
+}
+
+/// At most `per_sec` events per second.
+struct RateLimit {
+    per_sec: u32,
+    window: Option<Instant>,
+    used: u32,
+}
+
+impl RateLimit {
+    fn new(per_sec: u32) -> Self {
+        RateLimit {
+            per_sec,
+            window: None,
+            used: 0,
+        }
+    }
+
+    fn allow(&mut self, now: Instant) -> bool {
+        match self.window {
+            Some(w) if now.saturating_duration_since(w) < Duration::from_secs(1) => {}
+            _ => {
+                self.window = Some(now);
+                self.used = 0;
+            }
+        }
+        if self.used < self.per_sec {
+            self.used += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// An open GSO run: equal-size datagrams to one peer, back to back in one slot.
+struct Run {
+    peer: SocketAddr,
+    segment: usize,
+    count: usize,
+    len: usize,
+    closed: bool,
+}
+
+/// Most UDP segments the kernel takes in one send (UDP_MAX_SEGMENTS on older
+/// kernels; hexcore-netdev's README).
+const MAX_SEGMENTS: usize = 64;
+
+/// The downlink worker: N6 → N3.
+pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun>) {
+    let slot = if shared.gso { 65000 } else { 4096 };
+    let Ok(mut out) = SendBatch::new(shared.batch, slot) else {
+        tracing::error!("downlink worker: cannot allocate its batch");
+        return;
+    };
+    let meters = Meters::new("downlink");
+    let mut local = Local::default();
+    let vnet = tun.vnet_hdr_len();
+    // The packet is read so that it starts at HEADROOM (the vnet header, if any,
+    // sits in the headroom and is overwritten by the GTP-U header).
+    let read_at = HEADROOM - vnet.min(HEADROOM);
+    let mut scratch = vec![0u8; HEADROOM + 65536];
+    let mut notify = |n: Notice| {
+        let _ = shared.notices.try_send(n);
+    };
+    while !shared.stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        let tables = shared.tables.load();
+        // Charges of the packets queued, with the index of their message.
+        let mut charges: Vec<(Charge<'_>, usize)> = Vec::with_capacity(shared.batch);
+        let mut run: Option<Run> = None;
+        let mut messages = 0usize;
+        let mut got = 0;
+        while got < shared.batch {
+            let n = match tun.read(&mut scratch[read_at..]) {
+                Ok(n) => n,
+                Err(_) => break,
+            };
+            got += 1;
+            local.received += 1;
+            let Some(len) = n.checked_sub(vnet) else { continue };
+            match datapath::downlink(&tables, now, &mut scratch, HEADROOM, len, &mut notify) {
+                Downlink::ToN3 { frame, peer, charge } => {
+                    let Some(bytes) = scratch.get(frame) else { continue };
+                    let joins = shared.gso
+                        && run.as_ref().is_some_and(|r| {
+                            !r.closed
+                                && r.peer == peer
+                                && bytes.len() <= r.segment
+                                && r.count < MAX_SEGMENTS
+                                && r.len + bytes.len() <= out.slot_size()
+                        });
+                    if !joins {
+                        if let Some(r) = run.take() {
+                            commit(&mut out, &r);
+                            messages += 1;
+                        }
+                        if out.is_full() {
+                            flush(&sock, &mut out, &mut charges, &mut local, messages);
+                            messages = 0;
+                        }
+                        run = Some(Run {
+                            peer,
+                            segment: bytes.len(),
+                            count: 0,
+                            len: 0,
+                            closed: false,
+                        });
+                    }
+                    let Some(r) = run.as_mut() else { continue };
+                    let Some(dst) = out.free_slot().and_then(|s| s.get_mut(r.len..r.len + bytes.len())) else {
+                        charge.refund();
+                        local.drop(DropReason::SendFailed);
+                        continue;
+                    };
+                    dst.copy_from_slice(bytes);
+                    r.len += bytes.len();
+                    r.count += 1;
+                    // A shorter datagram can only be the last of a GSO run.
+                    r.closed = bytes.len() < r.segment;
+                    charges.push((charge, messages));
+                }
+                Downlink::Buffered => {}
+                Downlink::Dropped(r) => local.drop(r),
+            }
+        }
+        if let Some(r) = run.take() {
+            commit(&mut out, &r);
+            messages += 1;
+        }
+        flush(&sock, &mut out, &mut charges, &mut local, messages);
+        drop(charges);
+        drop(tables);
+        local.flush(Direction::Downlink, &shared.stats, &meters);
+        if got == 0 {
+            let _ = tun.wait_readable(Some(POLL));
+        }
+    }
+}
+
+fn commit(out: &mut SendBatch, r: &Run) {
+    let segment = (r.count > 1).then(|| u16::try_from(r.segment).unwrap_or(u16::MAX));
+    let _ = out.commit(r.len, r.peer, segment);
+}
+
+/// Send everything queued; a message the kernel refuses is dropped and its packets'
+/// charges given back.
+fn flush(sock: &BatchSocket, out: &mut SendBatch, charges: &mut Vec<(Charge<'_>, usize)>, local: &mut Local, messages: usize) {
+    let mut base = 0usize;
+    let mut attempts = 0;
+    while !out.is_empty() && attempts < 1000 {
+        attempts += 1;
+        match sock.send_batch(out) {
+            Ok(k) => base += k,
+            Err(e) if is_transient(&e) => std::thread::sleep(Duration::from_millis(1)),
+            Err(_) => {
+                // The message at `base` was dropped by send_batch.
+                for (c, _) in charges.iter().filter(|(_, m)| *m == base) {
+                    c.refund();
+                    local.drop(DropReason::SendFailed);
+                }
+                charges.retain(|(_, m)| *m != base);
+                base += 1;
+            }
+        }
+    }
+    let _ = messages;
+    for (c, m) in charges.drain(..) {
+        if out.is_empty() || m < base {
+            local.packets += 1;
+            local.octets += c.len();
+        } else {
+            // Still queued after every attempt: not sent.
+            c.refund();
+            local.drop(DropReason::SendFailed);
+        }
+    }
+    out.clear();
+}
