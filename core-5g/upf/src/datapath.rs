@@ -610,8 +610,16 @@ impl UrrShared {
             id,
             octets: [AtomicU64::new(0), AtomicU64::new(0)],
             packets: [AtomicU64::new(0), AtomicU64::new(0)],
-            thresholds: [AtomicU64::new(UNLIMITED), AtomicU64::new(UNLIMITED), AtomicU64::new(UNLIMITED)],
-            budgets: [AtomicU64::new(UNLIMITED), AtomicU64::new(UNLIMITED), AtomicU64::new(UNLIMITED)],
+            thresholds: [
+                AtomicU64::new(UNLIMITED),
+                AtomicU64::new(UNLIMITED),
+                AtomicU64::new(UNLIMITED),
+            ],
+            budgets: [
+                AtomicU64::new(UNLIMITED),
+                AtomicU64::new(UNLIMITED),
+                AtomicU64::new(UNLIMITED),
+            ],
             exhausted: AtomicBool::new(false),
             attention: AtomicBool::new(false),
         }
@@ -706,7 +714,11 @@ impl UrrShared {
         let other = self.octets[1 - d].load(Ordering::Acquire);
         let crossed = |target: u64, before: u64, after: u64| target != UNLIMITED && before < target && after >= target;
         crossed(self.thresholds[1 + d].load(Ordering::Acquire), before, after)
-            || crossed(self.thresholds[0].load(Ordering::Acquire), before + other, after + other)
+            || crossed(
+                self.thresholds[0].load(Ordering::Acquire),
+                before + other,
+                after + other,
+            )
     }
 
     fn refund(&self, dir: Direction, len: u64) {
@@ -721,18 +733,18 @@ impl UrrShared {
 fn spend(budget: &AtomicU64, len: u64) -> bool {
     budget
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
-            if b == UNLIMITED {
-                Some(b)
-            } else {
-                b.checked_sub(len)
-            }
+            if b == UNLIMITED { Some(b) } else { b.checked_sub(len) }
         })
         .is_ok()
 }
 
 fn give_back(budget: &AtomicU64, len: u64) {
     let _ = budget.fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
-        if b == UNLIMITED { None } else { Some(b.saturating_add(len)) }
+        if b == UNLIMITED {
+            None
+        } else {
+            Some(b.saturating_add(len))
+        }
     });
 }
 
@@ -859,7 +871,11 @@ impl DlBuffer {
         let Ok(mut b) = self.inner.lock() else {
             return Vec::new();
         };
-        let out = b.packets.iter().filter_map(|r| b.data.get(r.clone()).map(<[u8]>::to_vec)).collect();
+        let out = b
+            .packets
+            .iter()
+            .filter_map(|r| b.data.get(r.clone()).map(<[u8]>::to_vec))
+            .collect();
         b.packets.clear();
         b.data = Vec::new();
         b.notified = false;
@@ -881,7 +897,10 @@ impl DlBuffer {
 
     /// Packets and octets held.
     pub fn len(&self) -> (usize, usize) {
-        self.inner.lock().map(|b| (b.packets.len(), b.data.len())).unwrap_or((0, 0))
+        self.inner
+            .lock()
+            .map(|b| (b.packets.len(), b.data.len()))
+            .unwrap_or((0, 0))
     }
 
     /// Nothing held.

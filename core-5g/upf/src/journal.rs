@@ -151,7 +151,12 @@ mod tests {
         let (j2, r) = Journal::open(dir.path(), 200).unwrap();
         assert_eq!(r.entries, vec![entry(1, 2000)]);
         assert_eq!(r.total_octets(), 2001);
-        assert!(r.kept_as.as_ref().unwrap().ends_with("usage-journal.recovered-200.jsonl"));
+        assert!(
+            r.kept_as
+                .as_ref()
+                .unwrap()
+                .ends_with("usage-journal.recovered-200.jsonl")
+        );
         assert!(!j2.path().exists());
         // A third start has nothing more to recover.
         let (_, r) = Journal::open(dir.path(), 300).unwrap();

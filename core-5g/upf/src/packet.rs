@@ -70,10 +70,9 @@ impl IpView {
 
 fn ports(protocol: u8, l4: Option<&[u8]>) -> (Option<u16>, Option<u16>) {
     match (protocol, l4) {
-        (6 | 17 | 132, Some([a, b, c, d, ..])) => (
-            Some(u16::from_be_bytes([*a, *b])),
-            Some(u16::from_be_bytes([*c, *d])),
-        ),
+        (6 | 17 | 132, Some([a, b, c, d, ..])) => {
+            (Some(u16::from_be_bytes([*a, *b])), Some(u16::from_be_bytes([*c, *d])))
+        }
         _ => (None, None),
     }
 }

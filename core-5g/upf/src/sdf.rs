@@ -96,8 +96,8 @@ impl SdfRule {
         if t.next() != Some("to") {
             return Err(err("missing `to`"));
         }
-        let to = addr(t.next().ok_or_else(|| err("missing destination"))?)
-            .ok_or_else(|| err("bad destination address"))?;
+        let to =
+            addr(t.next().ok_or_else(|| err("missing destination"))?).ok_or_else(|| err("bad destination address"))?;
         let mut to_ports = PortMatch::default();
         if let Some(p) = t.peek()
             && let Some(m) = ports(p)

@@ -294,10 +294,7 @@ mod tests {
         assert_eq!(s.upf.pfcp_bind.to_string(), "127.0.0.1:8805");
         assert_eq!(s.upf.n3_bind.to_string(), "0.0.0.0:2152");
         assert_eq!(s.upf.tun.name, "hexcore0");
-        assert_eq!(
-            s.node_id(),
-            hexcore_pfcp::ie::NodeId::Ipv4(Ipv4Addr::LOCALHOST)
-        );
+        assert_eq!(s.node_id(), hexcore_pfcp::ie::NodeId::Ipv4(Ipv4Addr::LOCALHOST));
     }
 
     #[test]

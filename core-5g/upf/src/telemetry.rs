@@ -69,7 +69,11 @@ pub fn record(event: &Event) {
         }
         Event::CpUnreachable { node } => tracing::warn!(%node, "CP function not answering heartbeats"),
         Event::SessionEstablished { seid, cp_seid } => {
-            tracing::debug!(seid = format!("{seid:#x}"), cp_seid = format!("{cp_seid:#x}"), "session established");
+            tracing::debug!(
+                seid = format!("{seid:#x}"),
+                cp_seid = format!("{cp_seid:#x}"),
+                "session established"
+            );
         }
         Event::SessionDeleted { seid } => tracing::debug!(seid = format!("{seid:#x}"), "session deleted"),
         Event::Sessions(n) => metrics::gauge!(SESSIONS).set(*n as f64),
@@ -81,7 +85,13 @@ pub fn record(event: &Event) {
         } => {
             metrics::counter!(USAGE_REPORTS, "trigger" => format!("{trigger:#x}")).increment(1);
             metrics::counter!(USAGE_REPORTED_BYTES).increment(usage.counts.total_octets());
-            tracing::debug!(seid = format!("{seid:#x}"), urr_id, trigger, octets = usage.counts.total_octets(), "usage reported");
+            tracing::debug!(
+                seid = format!("{seid:#x}"),
+                urr_id,
+                trigger,
+                octets = usage.counts.total_octets(),
+                "usage reported"
+            );
         }
         Event::UsageCarried { seid, urr_id, usage } => {
             metrics::counter!(USAGE_CARRIED_BYTES).increment(usage.counts.total_octets());

@@ -19,6 +19,8 @@
 //! hexcore-pfcp's [`Transactions`].
 
 mod rules;
+#[cfg(test)]
+mod tests;
 mod usage;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -35,8 +37,8 @@ use hexcore_pfcp::{
     AssociationReleaseRequest, AssociationReleaseResponse, AssociationSetupRequest, AssociationSetupResponse,
     AssociationUpdateRequest, AssociationUpdateResponse, Cause, Config as PfcpConfig, Event as PfcpEvent,
     HeartbeatRequest, HeartbeatResponse, LocalNode, Message, MessageType, Pdu, SessionDeletionResponse,
-    SessionEstablishmentRequest, SessionEstablishmentResponse, SessionModificationRequest,
-    SessionModificationResponse, SessionReportRequest, Transactions,
+    SessionEstablishmentRequest, SessionEstablishmentResponse, SessionModificationRequest, SessionModificationResponse,
+    SessionReportRequest, Transactions,
 };
 
 pub use rules::{FailedRule, GTPU_PORT, Reject};
@@ -561,7 +563,11 @@ impl UpfControl {
         let cause = if self.associations.contains_key(&req.node_id) {
             Cause::RequestAccepted
         } else {
-            self.reject_event(MessageType::AssociationUpdateRequest, Cause::NoEstablishedPfcpAssociation, "unknown node");
+            self.reject_event(
+                MessageType::AssociationUpdateRequest,
+                Cause::NoEstablishedPfcpAssociation,
+                "unknown node",
+            );
             Cause::NoEstablishedPfcpAssociation
         };
         let mut rsp = AssociationUpdateResponse::new(self.config.node_id.clone(), cause);
@@ -576,10 +582,20 @@ impl UpfControl {
         let cause = if self.associations.remove(&node).is_some() {
             Cause::RequestAccepted
         } else {
-            self.reject_event(MessageType::AssociationReleaseRequest, Cause::NoEstablishedPfcpAssociation, "unknown node");
+            self.reject_event(
+                MessageType::AssociationReleaseRequest,
+                Cause::NoEstablishedPfcpAssociation,
+                "unknown node",
+            );
             Cause::NoEstablishedPfcpAssociation
         };
-        self.respond(now, peer, pdu, 0, AssociationReleaseResponse::new(self.config.node_id.clone(), cause));
+        self.respond(
+            now,
+            peer,
+            pdu,
+            0,
+            AssociationReleaseResponse::new(self.config.node_id.clone(), cause),
+        );
         if cause.is_accepted() {
             // §6.2.7.2.2: the UP function deletes the association's sessions; their
             // usage goes out first (TEBUR) so that nothing is dropped silently.
@@ -735,7 +751,14 @@ impl UpfControl {
         self.events.push_back(Event::Sessions(self.sessions.len()));
     }
 
-    fn on_modification(&mut self, now: Instant, peer: SocketAddr, pdu: &Pdu, seid: u64, req: &SessionModificationRequest) {
+    fn on_modification(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        pdu: &Pdu,
+        seid: u64,
+        req: &SessionModificationRequest,
+    ) {
         let Some(session) = self.sessions.get(&seid) else {
             // §7.2.2.4.2: SEID 0 in the header of the answer when no session matched.
             self.reject_event(
@@ -743,7 +766,13 @@ impl UpfControl {
                 Cause::SessionContextNotFound,
                 format!("no session {seid:#x}"),
             );
-            return self.respond(now, peer, pdu, 0, SessionModificationResponse::new(Cause::SessionContextNotFound));
+            return self.respond(
+                now,
+                peer,
+                pdu,
+                0,
+                SessionModificationResponse::new(Cause::SessionContextNotFound),
+            );
         };
         let cp_seid = session.cp_fseid.seid;
         let teids_before = session.rules.teids();
@@ -828,7 +857,13 @@ impl UpfControl {
         };
         if let Err(r) = result {
             // Nothing changes: give back what this request allocated.
-            let keep_ues = self.sessions.get(&seid).and_then(|s| s.ue_v4).map(u32::from).into_iter().collect();
+            let keep_ues = self
+                .sessions
+                .get(&seid)
+                .and_then(|s| s.ue_v4)
+                .map(u32::from)
+                .into_iter()
+                .collect();
             self.alloc.release(seid, &teids_before, &keep_ues);
             self.reject_event(MessageType::SessionModificationRequest, r.cause, r.reason.clone());
             let mut rsp = SessionModificationResponse::new(r.cause);
@@ -837,10 +872,18 @@ impl UpfControl {
             return self.respond(now, peer, pdu, cp_seid, rsp);
         }
         // Commit.
-        let drobu = req.pfcpsm_req_flags.as_ref().is_some_and(|f| f.first().is_some_and(|b| b & 0x01 != 0));
-        let qaurr = req.pfcpsm_req_flags.as_ref().is_some_and(|f| f.first().is_some_and(|b| b & 0x04 != 0));
+        let drobu = req
+            .pfcpsm_req_flags
+            .as_ref()
+            .is_some_and(|f| f.first().is_some_and(|b| b & 0x01 != 0));
+        let qaurr = req
+            .pfcpsm_req_flags
+            .as_ref()
+            .is_some_and(|f| f.first().is_some_and(|b| b & 0x04 != 0));
         let created = {
-            let Some(session) = self.sessions.get_mut(&seid) else { return };
+            let Some(session) = self.sessions.get_mut(&seid) else {
+                return;
+            };
             let before_created: BTreeSet<u16> = session
                 .rules
                 .pdrs
@@ -940,7 +983,13 @@ impl UpfControl {
                 Cause::SessionContextNotFound,
                 format!("no session {seid:#x}"),
             );
-            return self.respond(now, peer, pdu, 0, SessionDeletionResponse::new(Cause::SessionContextNotFound));
+            return self.respond(
+                now,
+                peer,
+                pdu,
+                0,
+                SessionDeletionResponse::new(Cause::SessionContextNotFound),
+            );
         };
         // §7.5.7.1: the final Usage Reports (TERMR) travel in the response.
         let ids: Vec<u32> = self
@@ -1033,7 +1082,9 @@ impl UpfControl {
         for p in packets {
             let mut buf = vec![0u8; datapath::HEADROOM + p.len()];
             buf[datapath::HEADROOM..].copy_from_slice(&p);
-            match datapath::downlink(&tables, now, &mut buf, datapath::HEADROOM, p.len(), &mut |n| notices.push(n)) {
+            match datapath::downlink(&tables, now, &mut buf, datapath::HEADROOM, p.len(), &mut |n| {
+                notices.push(n)
+            }) {
                 datapath::Downlink::ToN3 { frame, peer, .. } => {
                     let bytes = buf.get(frame).map(<[u8]>::to_vec).unwrap_or_default();
                     self.transmits.push_back(Transmit::Gtpu { peer, bytes });
@@ -1100,10 +1151,11 @@ impl UpfControl {
                 // if known, the QFI (Downlink Data Service Information, §8.2.27).
                 let mut dldr = DownlinkDataReport::new(vec![PdrId(pdr_id)]);
                 if let Some(q) = qfi {
-                    dldr.downlink_data_service_information.push(DownlinkDataServiceInformation {
-                        paging_policy_indication: None,
-                        qfi: Some(q),
-                    });
+                    dldr.downlink_data_service_information
+                        .push(DownlinkDataServiceInformation {
+                            paging_policy_indication: None,
+                            qfi: Some(q),
+                        });
                 }
                 let req = SessionReportRequest::new(ReportType::new(ReportType::DLDR)).downlink_data_report(dldr);
                 let seq = self.tx.send_request(now, peer, Pdu::session(cp_seid, req));
@@ -1254,7 +1306,13 @@ impl UpfControl {
                         // The SMF does not know the session: nobody will take this
                         // usage. Log its size; delete the session here too.
                         for (urr_id, usage) in f.reports {
-                            self.lost(f.seid, f.cp_seid, urr_id, usage, "SMF answered session context not found");
+                            self.lost(
+                                f.seid,
+                                f.cp_seid,
+                                urr_id,
+                                usage,
+                                "SMF answered session context not found",
+                            );
                         }
                         if self.sessions.contains_key(&f.seid) {
                             let unreported: Vec<(u32, Usage)> = self
@@ -1323,7 +1381,13 @@ impl UpfControl {
                         usage,
                     });
                 }
-                None => self.lost(f.seid, f.cp_seid, urr_id, usage, "report not acknowledged and session gone"),
+                None => self.lost(
+                    f.seid,
+                    f.cp_seid,
+                    urr_id,
+                    usage,
+                    "report not acknowledged and session gone",
+                ),
             }
         }
     }

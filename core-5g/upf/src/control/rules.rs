@@ -205,8 +205,10 @@ impl Allocator {
         for _ in 0..1_000_000 {
             let t = self.next_teid;
             self.next_teid = self.next_teid.checked_add(1).unwrap_or(1);
-            if t != 0 && !self.teids.contains_key(&t) {
-                self.teids.insert(t, seid);
+            if t != 0
+                && let std::collections::hash_map::Entry::Vacant(e) = self.teids.entry(t)
+            {
+                e.insert(seid);
                 return Some(t);
             }
         }
@@ -218,8 +220,8 @@ impl Allocator {
         for _ in 0..=(hi - lo) {
             let a = self.next_ue;
             self.next_ue = if a >= hi { lo } else { a + 1 };
-            if !self.ues.contains_key(&a) {
-                self.ues.insert(a, seid);
+            if let std::collections::hash_map::Entry::Vacant(e) = self.ues.entry(a) {
+                e.insert(seid);
                 return Some(Ipv4Addr::from(a));
             }
         }
@@ -257,7 +259,11 @@ impl Rules {
     pub fn create_pdr(&mut self, c: &CreatePdr, a: &mut Apply) -> Result<(), Reject> {
         let id = c.pdr_id.0;
         if self.pdrs.contains_key(&id) {
-            return Err(Reject::rule(IeType::CreatePdr, FailedRule::Pdr(id), "PDR ID already in use"));
+            return Err(Reject::rule(
+                IeType::CreatePdr,
+                FailedRule::Pdr(id),
+                "PDR ID already in use",
+            ));
         }
         let mut pdr = PdrRule {
             id,
@@ -322,7 +328,11 @@ impl Rules {
     pub fn create_far(&mut self, c: &CreateFar) -> Result<(), Reject> {
         let id = c.far_id.0;
         if self.fars.contains_key(&id) {
-            return Err(Reject::rule(IeType::CreateFar, FailedRule::Far(id), "FAR ID already in use"));
+            return Err(Reject::rule(
+                IeType::CreateFar,
+                FailedRule::Far(id),
+                "FAR ID already in use",
+            ));
         }
         let mut far = FarRule {
             id,
@@ -382,7 +392,11 @@ impl Rules {
     pub fn create_urr(&mut self, c: &CreateUrr, a: &mut Apply) -> Result<(), Reject> {
         let id = c.urr_id.0;
         if self.urrs.contains_key(&id) {
-            return Err(Reject::rule(IeType::CreateUrr, FailedRule::Urr(id), "URR ID already in use"));
+            return Err(Reject::rule(
+                IeType::CreateUrr,
+                FailedRule::Urr(id),
+                "URR ID already in use",
+            ));
         }
         let mut u = UrrCtl::new(a.seid, id, c.measurement_method, c.reporting_triggers, a.now);
         u.period = c.measurement_period;
@@ -451,7 +465,11 @@ impl Rules {
     pub fn create_qer(&mut self, c: &CreateQer) -> Result<(), Reject> {
         let id = c.qer_id.0;
         if self.qers.contains_key(&id) {
-            return Err(Reject::rule(IeType::CreateQer, FailedRule::Qer(id), "QER ID already in use"));
+            return Err(Reject::rule(
+                IeType::CreateQer,
+                FailedRule::Qer(id),
+                "QER ID already in use",
+            ));
         }
         self.qers.insert(
             id,

@@ -93,7 +93,9 @@ impl UrrCtl {
     /// Push thresholds, quotas and the period timer to where the data path and
     /// the timers see them; called after a create, an update and every report.
     pub fn arm(&mut self, now: Instant, quota_changed: bool) {
-        let t = self.volume_threshold.filter(|_| self.triggers.contains(ReportingTriggers::VOLTH));
+        let t = self
+            .volume_threshold
+            .filter(|_| self.triggers.contains(ReportingTriggers::VOLTH));
         let target = |base: u64, v: Option<u64>| v.map_or(UNLIMITED, |v| base.saturating_add(v));
         let r = self.reported;
         self.shared.set_thresholds(
@@ -183,7 +185,12 @@ impl UrrCtl {
 
     /// Build the Usage Report for `trigger` and start a new measurement. Returns the
     /// IE and the usage it carries.
-    pub fn take_report(&mut self, now: Instant, wall: impl Fn(Instant) -> Timestamp, trigger: u32) -> (UsageReport, Usage) {
+    pub fn take_report(
+        &mut self,
+        now: Instant,
+        wall: impl Fn(Instant) -> Timestamp,
+        trigger: u32,
+    ) -> (UsageReport, Usage) {
         let counts = self.shared.counts();
         let secs = now.saturating_duration_since(self.measure_start).as_secs();
         let start = self.measure_start;

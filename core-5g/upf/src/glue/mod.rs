@@ -186,7 +186,15 @@ impl Upf {
             checkpoint: Duration::from_millis(s.checkpoint_interval_ms),
             shutdown_timeout: Duration::from_millis(s.shutdown_report_timeout_ms),
         };
-        let control = tokio::spawn(control_task(control, pfcp, control_n3, notice_rx, journal, timing, shutdown_rx));
+        let control = tokio::spawn(control_task(
+            control,
+            pfcp,
+            control_n3,
+            notice_rx,
+            journal,
+            timing,
+            shutdown_rx,
+        ));
         tracing::info!(%pfcp_addr, %n3_addr, tun = %tun_name, workers = queues, "UPF running");
         Ok(Running {
             pfcp_addr,
@@ -228,7 +236,11 @@ impl Running {
 fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+    h.write_u64(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
     h.finish()
 }
 

@@ -102,7 +102,11 @@ impl Local {
     fn flush(&mut self, dir: Direction, stats: &DataPathStats, m: &Meters) {
         let (p, o, r) = match dir {
             Direction::Uplink => (&stats.uplink_packets, &stats.uplink_octets, &stats.uplink_received),
-            Direction::Downlink => (&stats.downlink_packets, &stats.downlink_octets, &stats.downlink_received),
+            Direction::Downlink => (
+                &stats.downlink_packets,
+                &stats.downlink_octets,
+                &stats.downlink_received,
+            ),
         };
         p.fetch_add(self.packets, Ordering::Relaxed);
         o.fetch_add(self.octets, Ordering::Relaxed);
@@ -159,7 +163,11 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// The uplink worker: N3 → N6.
 pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun>) {
-    let slot = if shared.gro { hexcore_netdev::GRO_SLOT_SIZE } else { 4096 };
+    let slot = if shared.gro {
+        hexcore_netdev::GRO_SLOT_SIZE
+    } else {
+        4096
+    };
     let Ok(mut batch) = RecvBatch::new(shared.batch, slot) else {
         tracing::error!("uplink worker: cannot allocate its batch");
         return;
@@ -267,7 +275,9 @@ fn error_indication(sock: &BatchSocket, shared: &Shared, teid: u32, to: SocketAd
 /// GTP-U signalling on N3: answer Echo Requests (§7.2.2); note Error Indications
 /// from gNBs; ignore the rest (End Markers end at the gNB, not here).
 fn signalling(sock: &BatchSocket, shared: &Shared, datagram: &[u8], from: SocketAddr) {
-    let Ok(p) = GtpuPacket::new_checked(datagram) else { return };
+    let Ok(p) = GtpuPacket::new_checked(datagram) else {
+        return;
+    };
     let Ok(repr) = Repr::parse(&p) else { return };
     match repr.message {
         GtpuMessage::EchoRequest(_) => {
@@ -430,7 +440,13 @@ fn commit(out: &mut SendBatch, r: &Run) {
 
 /// Send everything queued; a message the kernel refuses is dropped and its packets'
 /// charges given back.
-fn flush(sock: &BatchSocket, out: &mut SendBatch, charges: &mut Vec<(Charge<'_>, usize)>, local: &mut Local, messages: usize) {
+fn flush(
+    sock: &BatchSocket,
+    out: &mut SendBatch,
+    charges: &mut Vec<(Charge<'_>, usize)>,
+    local: &mut Local,
+    messages: usize,
+) {
     let mut base = 0usize;
     let mut attempts = 0;
     while !out.is_empty() && attempts < 1000 {
