@@ -1,0 +1,152 @@
+//! The UPF against the kernel: real PFCP over UDP, GTP-U on N3, a TUN for N6, each
+//! test alone in a fresh network namespace (nothing touches the host, nothing to
+//! clean up). Needs root and /dev/net/tun; elsewhere each test prints why it skips.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use hexcore_netdev::{Interface, netns};
+use hexcore_pfcp::ie::UsageReportTrigger;
+use hexcore_pfcp::{Cause, Message, Pdu, SessionDeletionRequest};
+use hexcore_upf::Upf;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn in_new_namespace(f: impl FnOnce() + Send) {
+    if let Some(reason) = skip_reason() {
+        eprintln!("note: skipped: {reason}");
+        return;
+    }
+    netns::run_in_new(|| {
+        Interface::new("lo").unwrap().set_up().unwrap();
+        f();
+    })
+    .unwrap();
+}
+
+fn wait_for(mut ok: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(3);
+    while !ok() {
+        assert!(Instant::now() < end, "timed out");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn session_over_pfcp_gtpu_through_the_tun_and_exact_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    in_new_namespace(|| round_trip(&path));
+}
+
+fn round_trip(dir: &Path) {
+    let rt = runtime();
+    let upf = rt.block_on(Upf::start(settings(dir, "a"))).unwrap();
+    let mut smf = Smf::new(upf.pfcp_addr);
+    smf.associate();
+    let (seid, teid) = smf.establish(0x42);
+
+    let gnb = UdpSocket::bind(SocketAddr::new(GNB_IP.into(), 2152)).unwrap();
+    gnb.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let sink = UdpSocket::bind("10.45.0.1:5001").unwrap();
+    sink.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 65536];
+
+    // Uplink: a G-PDU into N3 comes out of the TUN as the UE's packet.
+    let inner = ip_udp(UE_IP, Ipv4Addr::new(10, 45, 0, 1), 5001, b"uplink: hello from the UE");
+    gnb.send_to(&gpdu(teid, &inner), upf.n3_addr).unwrap();
+    let (n, from) = sink.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"uplink: hello from the UE");
+    assert_eq!(from, "10.45.0.7:40000".parse::<SocketAddr>().unwrap());
+
+    // Downlink: a packet routed to the UE address leaves as a G-PDU to the gNB with
+    // its TEID and QFI 9.
+    let app = UdpSocket::bind("10.45.0.1:0").unwrap();
+    app.send_to(b"downlink: 34 octets of payload....", "10.45.0.7:6000")
+        .unwrap();
+    let (n, from) = gnb.recv_from(&mut buf).unwrap();
+    assert_eq!(from, upf.n3_addr);
+    let g = hexcore_gtpu::parse_gpdu(&buf[..n]).unwrap();
+    assert_eq!((g.teid, g.qfi), (GNB_TEID, Some(9)));
+    let dl_inner = &buf[g.payload.clone()];
+    assert_eq!(dl_inner.len(), 28 + 34);
+    assert_eq!(&dl_inner[16..20], &UE_IP.octets());
+
+    // Echo Request answered; a G-PDU to an unknown TEID gets an Error Indication.
+    gnb.send_to(&[0x32, 0x01, 0x00, 0x04, 0, 0, 0, 0, 0x12, 0x34, 0, 0], upf.n3_addr)
+        .unwrap();
+    let (n, _) = gnb.recv_from(&mut buf).unwrap();
+    assert_eq!(
+        &buf[..n],
+        &[0x32, 0x02, 0x00, 0x06, 0, 0, 0, 0, 0x12, 0x34, 0, 0, 0x0e, 0x00]
+    );
+    gnb.send_to(&gpdu(0xdead, &inner), upf.n3_addr).unwrap();
+    let (n, _) = gnb.recv_from(&mut buf).unwrap();
+    assert_eq!(buf[1], 26, "Error Indication, {:02x?}", &buf[..n]);
+
+    wait_for(|| upf.stats().downlink_packets == 1);
+    let stats = upf.stats();
+    assert_eq!((stats.uplink_packets, stats.uplink_octets), (1, inner.len() as u64));
+
+    // Deletion: the final report holds exactly the T-PDU octets of both packets.
+    let rsp = smf.request(Pdu::session(seid, SessionDeletionRequest::new()));
+    let Message::SessionDeletionResponse(r) = rsp.message else {
+        panic!("{rsp:?}")
+    };
+    assert_eq!(r.cause, Cause::RequestAccepted);
+    let ur = &r.usage_reports[0];
+    assert!(ur.usage_report_trigger.contains(UsageReportTrigger::TERMR));
+    let v = ur.volume_measurement.unwrap();
+    assert_eq!(v.uplink_volume, Some(inner.len() as u64));
+    assert_eq!(v.downlink_volume, Some(62));
+    assert_eq!(v.total_volume, Some(inner.len() as u64 + 62));
+    assert_eq!((v.uplink_packets, v.downlink_packets), (Some(1), Some(1)));
+
+    rt.block_on(upf.shutdown());
+}
+
+#[test]
+fn unanswered_final_reports_are_recovered_from_the_journal_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    in_new_namespace(|| restart(&path));
+}
+
+fn restart(dir: &Path) {
+    let rt = runtime();
+    let upf = rt.block_on(Upf::start(settings(dir, "b"))).unwrap();
+    assert!(upf.recovered.entries.is_empty());
+    let mut smf = Smf::new(upf.pfcp_addr);
+    smf.associate();
+    let (_, teid) = smf.establish(0x43);
+    let gnb = UdpSocket::bind(SocketAddr::new(GNB_IP.into(), 2152)).unwrap();
+    let inner = ip_udp(UE_IP, Ipv4Addr::new(10, 45, 0, 1), 5001, &[7u8; 100]);
+    for _ in 0..3 {
+        gnb.send_to(&gpdu(teid, &inner), upf.n3_addr).unwrap();
+    }
+    wait_for(|| upf.stats().uplink_packets == 3);
+    // The SMF goes silent: the final reports of the stop go unanswered and stay in
+    // the journal.
+    smf.answer_reports = false;
+    rt.block_on(upf.shutdown());
+
+    let upf = rt.block_on(Upf::start(settings(dir, "c"))).unwrap();
+    let r = &upf.recovered;
+    assert_eq!(r.entries.len(), 1, "{r:?}");
+    assert_eq!(r.entries[0].urr_id, 1);
+    assert_eq!(r.entries[0].cp_seid, 0x43);
+    assert_eq!(r.entries[0].usage.counts.uplink_octets, 3 * inner.len() as u64);
+    assert_eq!(r.entries[0].usage.counts.uplink_packets, 3);
+    assert!(r.kept_as.as_ref().is_some_and(|p| p.exists()));
+    rt.block_on(upf.shutdown());
+}
