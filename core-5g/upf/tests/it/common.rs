@@ -25,7 +25,7 @@ pub fn skip_reason() -> Option<String> {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(str::to_owned))
         .unwrap_or_default();
-    if !uid.split_whitespace().nth(1).is_some_and(|u| u == "0") {
+    if uid.split_whitespace().nth(1).is_none_or(|u| u != "0") {
         return Some("needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)".into());
     }
     None
@@ -97,13 +97,11 @@ impl Smf {
                             self.tx.send_response(Instant::now(), peer, &rsp);
                         }
                     }
-                    Event::Response { request, response, .. } => {
-                        if Some(request.header.sequence_number) == seq {
-                            while let Some(t) = self.tx.poll_transmit() {
-                                self.sock.send_to(&t.bytes, t.peer).unwrap();
-                            }
-                            return Some(response.unwrap());
+                    Event::Response { request, response, .. } if Some(request.header.sequence_number) == seq => {
+                        while let Some(t) = self.tx.poll_transmit() {
+                            self.sock.send_to(&t.bytes, t.peer).unwrap();
                         }
+                        return Some(response.unwrap());
                     }
                     _ => {}
                 }

@@ -1,6 +1,7 @@
 //! The UPF against the kernel: real PFCP over UDP, GTP-U on N3, a TUN for N6, each
 //! test alone in a fresh network namespace (nothing touches the host, nothing to
 //! clean up). Needs root and /dev/net/tun; elsewhere each test prints why it skips.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
