@@ -714,20 +714,15 @@ impl Smf {
                 self.session_report(now, peer, &pdu.header, req);
             }
             _ => {
-                // A request this SMF does not serve (PFD management, session set…):
-                // answered by nothing; the peer gives up. Counted.
+                // A request a CP function does not serve (PFD management, session set
+                // requests, a Session Establishment…): not answered, the peer gives
+                // up after its retransmissions. Counted.
+                tracing::debug!(%peer, t = ?pdu.message.message_type(), "PFCP request not served");
                 self.event(Event::PfcpError {
                     what: "unexpected_request",
                 });
-                self.pfcp_answer_unexpected(now, peer, &pdu);
             }
         }
-    }
-
-    /// A request type the SMF does not take: for session requests a response with
-    /// Cause "Service not supported" when the type has one, else silence.
-    fn pfcp_answer_unexpected(&mut self, _now: Instant, peer: SocketAddr, pdu: &Pdu) {
-        tracing::debug!(%peer, t = ?pdu.message.message_type(), "PFCP request not served");
     }
 
     fn pfcp_response(&mut self, now: Instant, purpose: Purpose, pdu: Pdu) {
