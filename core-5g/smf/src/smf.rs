@@ -694,7 +694,7 @@ impl Smf {
                 self.pfcp
                     .send_response(now, peer, &Pdu::response_to(&pdu.header, 0, rsp));
                 let ts = req.recovery_time_stamp;
-                self.association_established(now, upf, ts);
+                self.association_established(now, upf, ts, true);
             }
             Message::AssociationReleaseRequest(_) => {
                 let rsp = AssociationReleaseResponse::new(node_id, Cause::RequestAccepted);
@@ -729,7 +729,7 @@ impl Smf {
         match (purpose, pdu.message) {
             (Purpose::AssociationSetup(upf), Message::AssociationSetupResponse(rsp)) => {
                 if rsp.cause.is_accepted() {
-                    self.association_established(now, upf, rsp.recovery_time_stamp);
+                    self.association_established(now, upf, rsp.recovery_time_stamp, false);
                 } else {
                     self.event(Event::Warning(format!(
                         "UPF {} refused the association: {:?}",
@@ -821,10 +821,15 @@ impl Smf {
         }
     }
 
-    fn association_established(&mut self, now: Instant, upf: UpfId, recovery: Timestamp) {
+    /// An association is (again) up: set up by us (`by_upf` false) or by the UPF.
+    fn association_established(&mut self, now: Instant, upf: UpfId, recovery: Timestamp, by_upf: bool) {
         let Some(u) = self.upfs.get_mut(upf.0) else { return };
         let restarted = u.recovery.is_some_and(|r| r != recovery);
         let was_up = u.is_up();
+        if was_up && !restarted && !by_upf {
+            // Our late answer after the UPF set the association up itself: nothing new.
+            return;
+        }
         u.recovery = Some(recovery);
         u.association = Association::Up { heartbeat_out: false };
         let addr = u.addr;

@@ -953,3 +953,72 @@ fn settings_in_a_shared_file() {
     assert_eq!(urr.volume_threshold.and_then(|v| v.total), Some(1_000_000));
     assert_eq!(urr.volume_quota.and_then(|v| v.total), Some(5_000_000));
 }
+
+#[test]
+fn garbage_never_panics() {
+    let mut lab = Lab::new();
+    lab.establish(1);
+    // Every truncation of real and built 5GSM messages, on both AMF requests.
+    let accept = match &lab.establish(2) {
+        AmfRequest::N1N2MessageTransfer { n1_sm: Some(b), .. } => b.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut samples = vec![EST_REQ_UERANSIM.to_vec(), EST_REQ_SIM.to_vec(), accept];
+    samples.push(n1(PduSessionReleaseRequest::new(hdr(1, 3))));
+    samples.push(n1(PduSessionModificationRequest::new(hdr(1, 3))));
+    for sample in &samples {
+        for n in 0..=sample.len() {
+            lab.send(create(3, Some("internet"), &sample[..n]));
+            lab.send(update(1, Some(sample[..n].to_vec()), None, None));
+        }
+    }
+    // Broken N2 transfers.
+    for kind in [
+        N2SmInfoType::PduResSetupRsp,
+        N2SmInfoType::PduResModRsp,
+        N2SmInfoType::Other,
+    ] {
+        for n in 0..SETUP_RESPONSE_TRANSFER.len() {
+            lab.send(update(
+                2,
+                None,
+                Some(N2SmInfo {
+                    kind,
+                    transfer: SETUP_RESPONSE_TRANSFER[..n].to_vec(),
+                }),
+                None,
+            ));
+        }
+    }
+    // Pseudo-random PFCP datagrams from the UPF and from a stranger (deterministic).
+    let mut x: u32 = 0x1234_5678;
+    let mut rand = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    let stranger: std::net::SocketAddr = "127.0.0.9:8805".parse().unwrap();
+    for i in 0..2000 {
+        let len = (rand() % 64) as usize;
+        let mut d: Vec<u8> = (0..len).map(|_| rand() as u8).collect();
+        if i % 2 == 0 && len > 4 {
+            // A plausible header: version 1, a known message type.
+            d[0] = 0x21;
+            d[1] = [1, 2, 5, 6, 12, 50, 51, 52, 53, 54, 55, 56, 57][(rand() % 13) as usize];
+        }
+        let peer = if i % 3 == 0 { stranger } else { lab.upf.addr };
+        lab.smf.handle(lab.now, hexcore_smf::Input::Pfcp { peer, bytes: d });
+    }
+    lab.step();
+    // Still serving.
+    lab.advance(Duration::from_secs(20));
+    assert!(lab.smf.association_up(UPF.parse().unwrap()));
+    // (The samples included a valid release request, so session 1 is on its way out.)
+    lab.take_amf();
+    let accept = lab.establish(5);
+    assert!(matches!(
+        n1n2(&accept).0,
+        Some(Message::PduSessionEstablishmentAccept(_))
+    ));
+}
