@@ -731,6 +731,10 @@ impl UrrShared {
 
 /// Spend `len` from a budget, unless it is [`UNLIMITED`] or too small.
 fn spend(budget: &AtomicU64, len: u64) -> bool {
+    // The common case, no quota, without a read-modify-write.
+    if budget.load(Ordering::Acquire) == UNLIMITED {
+        return true;
+    }
     budget
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
             if b == UNLIMITED { Some(b) } else { b.checked_sub(len) }
@@ -739,6 +743,9 @@ fn spend(budget: &AtomicU64, len: u64) -> bool {
 }
 
 fn give_back(budget: &AtomicU64, len: u64) {
+    if budget.load(Ordering::Acquire) == UNLIMITED {
+        return;
+    }
     let _ = budget.fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
         if b == UNLIMITED {
             None

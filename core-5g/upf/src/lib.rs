@@ -17,6 +17,7 @@ pub mod control;
 pub mod datapath;
 pub mod glue;
 pub mod journal;
+pub mod offload;
 pub mod packet;
 pub mod sdf;
 pub mod settings;

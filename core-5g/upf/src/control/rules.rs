@@ -752,8 +752,10 @@ fn apply_ue_ip(pdr: &mut PdrRule, ue: &UeIpAddress, a: &mut Apply) -> Result<(),
         pdr.ue_ipv4 = Some(addr);
         pdr.ue_chosen = true;
     } else if let Some(x) = ue.ipv4 {
+        // A destination address is a downlink lookup key: one session only. A
+        // source address (uplink PDR) is only checked against packets.
         let key = u32::from(x);
-        match a.alloc.ues.get(&key) {
+        match a.alloc.ues.get(&key).filter(|_| ue.destination) {
             Some(owner) if *owner != a.seid => {
                 return Err(Reject::rule(
                     IeType::CreatePdr,
@@ -761,9 +763,10 @@ fn apply_ue_ip(pdr: &mut PdrRule, ue: &UeIpAddress, a: &mut Apply) -> Result<(),
                     format!("UE address {x} belongs to another session"),
                 ));
             }
-            _ => {
+            _ if ue.destination => {
                 a.alloc.ues.insert(key, a.seid);
             }
+            _ => {}
         }
         pdr.ue_ipv4 = Some(x);
     }

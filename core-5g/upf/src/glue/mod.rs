@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use hexcore_netdev::{BatchSocket, SocketOptions, Tun};
+use hexcore_netdev::{BatchSocket, Offload, SocketOptions, Tun};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -71,6 +71,11 @@ impl Upf {
         // N6.
         let queues = s.workers;
         let mut builder = Tun::builder().name(&s.tun.name).vnet_hdr(s.tun.vnet_hdr);
+        if s.tun.vnet_hdr {
+            // The kernel may then hand us UDP super-packets and partial checksums;
+            // the downlink workers split and finish them (crate::offload).
+            builder = builder.offload(Offload::CSUM | Offload::USO4);
+        }
         if queues > 1 || s.tun.multiqueue {
             builder = builder.multi_queue(true);
         }
@@ -118,7 +123,9 @@ impl Upf {
             .map(|s| s.socket().try_clone())
             .transpose()?
             .context("no N3 socket")?;
-        control_n3.set_nonblocking(true)?;
+        // Blocking, like the workers' (O_NONBLOCK belongs to the shared open file
+        // description: setting it here would make every worker spin). A UDP send
+        // with a 16 MiB buffer does not wait in practice.
 
         // N4.
         let pfcp = tokio::net::UdpSocket::bind(s.pfcp_bind)

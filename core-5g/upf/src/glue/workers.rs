@@ -350,21 +350,29 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
     };
     let meters = Meters::new("downlink");
     let mut local = Local::default();
-    let vnet = tun.vnet_hdr_len();
+    let vnet = tun.vnet_hdr_len().min(HEADROOM);
     // The packet is read so that it starts at HEADROOM (the vnet header, if any,
     // sits in the headroom and is overwritten by the GTP-U header).
-    let read_at = HEADROOM - vnet.min(HEADROOM);
+    let read_at = HEADROOM - vnet;
     let mut scratch = vec![0u8; HEADROOM + 65536];
+    // Where the segments of a super-packet are rebuilt, one at a time.
+    let mut segment = vec![0u8; HEADROOM + 65536];
     let mut notify = |n: Notice| {
         let _ = shared.notices.try_send(n);
     };
     while !shared.stop.load(Ordering::Relaxed) {
-        let now = Instant::now();
         let tables = shared.tables.load();
-        // Charges of the packets queued, with the index of their message.
-        let mut charges: Vec<(Charge<'_>, usize)> = Vec::with_capacity(shared.batch);
-        let mut run: Option<Run> = None;
-        let mut messages = 0usize;
+        let mut b = DlBatch {
+            tables: &tables,
+            now: Instant::now(),
+            gso: shared.gso,
+            out: &mut out,
+            sock: &sock,
+            charges: Vec::with_capacity(shared.batch),
+            run: None,
+            messages: 0,
+            local: &mut local,
+        };
         let mut got = 0;
         while got < shared.batch {
             let n = match tun.read(&mut scratch[read_at..]) {
@@ -372,64 +380,112 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
                 Err(_) => break,
             };
             got += 1;
-            local.received += 1;
             let Some(len) = n.checked_sub(vnet) else { continue };
-            match datapath::downlink(&tables, now, &mut scratch, HEADROOM, len, &mut notify) {
-                Downlink::ToN3 { frame, peer, charge } => {
-                    let Some(bytes) = scratch.get(frame) else { continue };
-                    let joins = shared.gso
-                        && run.as_ref().is_some_and(|r| {
-                            !r.closed
-                                && r.peer == peer
-                                && bytes.len() <= r.segment
-                                && r.count < MAX_SEGMENTS
-                                && r.len + bytes.len() <= out.slot_size()
-                        });
-                    if !joins {
-                        if let Some(r) = run.take() {
-                            commit(&mut out, &r);
-                            messages += 1;
-                        }
-                        if out.is_full() {
-                            flush(&sock, &mut out, &mut charges, &mut local, messages);
-                            messages = 0;
-                        }
-                        run = Some(Run {
-                            peer,
-                            segment: bytes.len(),
-                            count: 0,
-                            len: 0,
-                            closed: false,
-                        });
-                    }
-                    let Some(r) = run.as_mut() else { continue };
-                    let Some(dst) = out.free_slot().and_then(|s| s.get_mut(r.len..r.len + bytes.len())) else {
-                        charge.refund();
-                        local.drop(DropReason::SendFailed);
-                        continue;
-                    };
-                    dst.copy_from_slice(bytes);
-                    r.len += bytes.len();
-                    r.count += 1;
-                    // A shorter datagram can only be the last of a GSO run.
-                    r.closed = bytes.len() < r.segment;
-                    charges.push((charge, messages));
+            if vnet == 0 {
+                b.packet(&mut scratch, HEADROOM, len, &mut notify);
+                continue;
+            }
+            let Ok(h) = hexcore_netdev::VnetHeader::parse(&scratch[read_at..HEADROOM]) else {
+                b.local.drop(DropReason::Malformed);
+                continue;
+            };
+            if h.is_gso() {
+                // One read, many datagrams: each is matched and counted on its own.
+                let r = crate::offload::split_udp4(
+                    &h,
+                    &scratch[HEADROOM..HEADROOM + len],
+                    &mut segment,
+                    HEADROOM,
+                    |buf, at, l| b.packet(buf, at, l, &mut notify),
+                );
+                if r.is_err() {
+                    b.local.drop(DropReason::Malformed);
                 }
-                Downlink::Buffered => {}
-                Downlink::Dropped(r) => local.drop(r),
+            } else if crate::offload::complete_checksum(&h, &mut scratch[HEADROOM..HEADROOM + len]).is_ok() {
+                b.packet(&mut scratch, HEADROOM, len, &mut notify);
+            } else {
+                b.local.drop(DropReason::Malformed);
             }
         }
-        if let Some(r) = run.take() {
-            commit(&mut out, &r);
-            messages += 1;
-        }
-        flush(&sock, &mut out, &mut charges, &mut local, messages);
-        drop(charges);
+        b.finish();
         drop(tables);
         local.flush(Direction::Downlink, &shared.stats, &meters);
         if got == 0 {
             let _ = tun.wait_readable(Some(POLL));
         }
+    }
+}
+
+/// One downlink batch: packets processed, their G-PDUs queued (grouped into GSO
+/// runs), sent at the end.
+struct DlBatch<'t, 'b> {
+    tables: &'t Tables,
+    now: Instant,
+    gso: bool,
+    out: &'b mut SendBatch,
+    sock: &'b BatchSocket,
+    /// Charges of the packets queued, with the index of their message.
+    charges: Vec<(Charge<'t>, usize)>,
+    run: Option<Run>,
+    messages: usize,
+    local: &'b mut Local,
+}
+
+impl<'t> DlBatch<'t, '_> {
+    fn packet(&mut self, buf: &mut [u8], at: usize, len: usize, notify: &mut impl FnMut(Notice)) {
+        self.local.received += 1;
+        match datapath::downlink(self.tables, self.now, buf, at, len, notify) {
+            Downlink::ToN3 { frame, peer, charge } => {
+                let Some(bytes) = buf.get(frame) else { return };
+                let slot_size = self.out.slot_size();
+                let joins = self.gso
+                    && self.run.as_ref().is_some_and(|r| {
+                        !r.closed
+                            && r.peer == peer
+                            && bytes.len() <= r.segment
+                            && r.count < MAX_SEGMENTS
+                            && r.len + bytes.len() <= slot_size
+                    });
+                if !joins {
+                    if let Some(r) = self.run.take() {
+                        commit(self.out, &r);
+                        self.messages += 1;
+                    }
+                    if self.out.is_full() {
+                        flush(self.sock, self.out, &mut self.charges, self.local);
+                        self.messages = 0;
+                    }
+                    self.run = Some(Run {
+                        peer,
+                        segment: bytes.len(),
+                        count: 0,
+                        len: 0,
+                        closed: false,
+                    });
+                }
+                let Some(r) = self.run.as_mut() else { return };
+                let Some(dst) = self.out.free_slot().and_then(|s| s.get_mut(r.len..r.len + bytes.len())) else {
+                    charge.refund();
+                    self.local.drop(DropReason::SendFailed);
+                    return;
+                };
+                dst.copy_from_slice(bytes);
+                r.len += bytes.len();
+                r.count += 1;
+                // A shorter datagram can only be the last of a GSO run.
+                r.closed = bytes.len() < r.segment;
+                self.charges.push((charge, self.messages));
+            }
+            Downlink::Buffered => {}
+            Downlink::Dropped(r) => self.local.drop(r),
+        }
+    }
+
+    fn finish(mut self) {
+        if let Some(r) = self.run.take() {
+            commit(self.out, &r);
+        }
+        flush(self.sock, self.out, &mut self.charges, self.local);
     }
 }
 
@@ -440,13 +496,7 @@ fn commit(out: &mut SendBatch, r: &Run) {
 
 /// Send everything queued; a message the kernel refuses is dropped and its packets'
 /// charges given back.
-fn flush(
-    sock: &BatchSocket,
-    out: &mut SendBatch,
-    charges: &mut Vec<(Charge<'_>, usize)>,
-    local: &mut Local,
-    messages: usize,
-) {
+fn flush(sock: &BatchSocket, out: &mut SendBatch, charges: &mut Vec<(Charge<'_>, usize)>, local: &mut Local) {
     let mut base = 0usize;
     let mut attempts = 0;
     while !out.is_empty() && attempts < 1000 {
@@ -465,7 +515,6 @@ fn flush(
             }
         }
     }
-    let _ = messages;
     for (c, m) in charges.drain(..) {
         if out.is_empty() || m < base {
             local.packets += 1;
