@@ -7,17 +7,31 @@
 //! a UE it does not know (TS 38.413 §10.6). Everything it receives is also reported
 //! as a [`GnbEvent`] for the simulator and the scenarios.
 //!
+//! PDU sessions (TS 38.413 §8.2): PDU Session Resource Setup (and the sessions of an
+//! Initial Context Setup) read the UPF's UL tunnel from the Setup Request Transfer,
+//! allocate a DL TEID on the gNB's N3 address and answer with a Setup Response
+//! Transfer (or a Setup Unsuccessful Transfer with the cause, when the transfer is
+//! broken or the session exists); Release and Modify are answered item by item; a UE
+//! context release drops the UE's tunnels. Each tunnel that comes or goes is a
+//! [`GnbEvent::PduSessionUp`] / [`GnbEvent::PduSessionDown`] for the user plane. Paging
+//! is passed on as [`GnbEvent::Paging`].
+//!
 //! No I/O: [`Gnb::handle`] takes the octets of one NGAP PDU (one SCTP message, PPID
 //! 60); [`Gnb::poll_transmit`] gives the PDUs to send with their SCTP stream.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use hexcore_ngap::codec::ngap as codec;
 use hexcore_ngap::procedures::{
-    BroadcastPlmn, DownlinkNasTransport, ErrorIndication, InitialContextSetupRequest, InitialContextSetupResponse,
-    InitialUeMessage, NgReset, NgResetAcknowledge, NgSetupFailure, NgSetupRequest, NgSetupResponse, PagingDRX,
-    RRCEstablishmentCause, ResetType, ServedGuami, SupportedTa, UeAssociatedConnection, UeContextModificationRequest,
-    UeContextModificationResponse, UeContextReleaseCommand, UeContextReleaseComplete, UeContextReleaseRequest,
-    UeNgapIds, UplinkNasTransport, UserLocationNr,
+    BroadcastPlmn, DownlinkNasTransport, ErrorIndication, GtpTunnel, InitialContextSetupRequest,
+    InitialContextSetupResponse, InitialUeMessage, NgReset, NgResetAcknowledge, NgSetupFailure, NgSetupRequest,
+    NgSetupResponse, Paging, PagingDRX, PduSessionResourceModifyRequest, PduSessionResourceModifyResponse,
+    PduSessionResourceReleaseCommand, PduSessionResourceReleaseResponse, PduSessionResourceSetupRequest,
+    PduSessionResourceSetupRequestTransfer, PduSessionResourceSetupResponse, PduSessionResourceSetupResponseTransfer,
+    PduSessionSetupItem, PduSessionTransferItem, RRCEstablishmentCause, ResetType, ServedGuami, SupportedTa,
+    UeAssociatedConnection, UeContextModificationRequest, UeContextModificationResponse, UeContextReleaseCommand,
+    UeContextReleaseComplete, UeContextReleaseRequest, UeNgapIds, UplinkNasTransport, UserLocationNr,
 };
 use hexcore_ngap::{
     AmfUeNgapId, Cause, CauseProtocol, CauseRadioNetwork, FiveGSTmsi, GlobalGnbId, GnbId, NgapPdu, NrCgi, Plmn,
@@ -43,6 +57,12 @@ pub struct GnbConfig {
     pub nr_cell_id: u64,
     /// Set the UE Context Request IE in Initial UE Messages (TS 38.413 §9.2.5.1).
     pub ue_context_request: bool,
+    /// The gNB's N3 address: where the UPF sends GTP-U, given as the DL NG-U tunnel of
+    /// each Setup Response Transfer (TS 38.413 §9.3.4.2).
+    pub n3_address: IpAddr,
+    /// The UPF's GTP-U port: 2152 (TS 29.281 §4.4.2.3); another value only for a test
+    /// UPF.
+    pub upf_port: u16,
 }
 
 impl GnbConfig {
@@ -57,9 +77,14 @@ impl GnbConfig {
             name: "hexcore-sim".to_string(),
             nr_cell_id: 0x10,
             ue_context_request: true,
+            n3_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            upf_port: GTPU_PORT,
         }
     }
 }
+
+/// The GTP-U port (TS 29.281 §4.4.2.3).
+pub const GTPU_PORT: u16 = 2152;
 
 /// The simulator's handle for a UE (an index it chooses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -133,6 +158,75 @@ pub enum GnbEvent {
     },
     /// Octets that are no NGAP PDU (answered with Error Indication).
     Undecodable(String),
+    /// A PDU session's N3 tunnel is up (PDU Session Resource Setup, or Initial Context
+    /// Setup, answered with this DL TEID), or its UL tunnel changed (Modify).
+    PduSessionUp {
+        /// The UE.
+        ue: UeKey,
+        /// PDU session ID.
+        psi: u8,
+        /// The UPF's N3 endpoint (UL NG-U UP TNL Information, port 2152).
+        upf: SocketAddr,
+        /// The UPF's TEID for uplink G-PDUs.
+        ul_teid: u32,
+        /// The gNB's TEID for downlink G-PDUs.
+        dl_teid: u32,
+        /// The first QoS flow of the session (the default one).
+        qfi: u8,
+    },
+    /// A PDU session's N3 tunnel is gone (Release Command, UE context release, NG Reset).
+    PduSessionDown {
+        /// The UE.
+        ue: UeKey,
+        /// PDU session ID.
+        psi: u8,
+        /// The DL TEID it had.
+        dl_teid: u32,
+    },
+    /// A session of a Setup Request (or Initial Context Setup) was answered with a
+    /// Setup Unsuccessful Transfer.
+    PduSessionSetupFailed {
+        /// The UE.
+        ue: UeKey,
+        /// PDU session ID.
+        psi: u8,
+        /// The cause sent.
+        cause: Cause,
+    },
+    /// PDU SESSION RESOURCE RELEASE COMMAND (answered with the Response).
+    PduSessionReleaseCommand {
+        /// The UE.
+        ue: UeKey,
+        /// The sessions it named.
+        psis: Vec<u8>,
+    },
+    /// PDU SESSION RESOURCE MODIFY REQUEST for an existing session (answered).
+    PduSessionModified {
+        /// The UE.
+        ue: UeKey,
+        /// PDU session ID.
+        psi: u8,
+    },
+    /// PAGING (TS 38.413 §8.5.1).
+    Paging {
+        /// The UE Paging Identity.
+        s_tmsi: FiveGSTmsi,
+        /// Whether the TAI List for Paging holds this gNB's TAI.
+        our_tai: bool,
+    },
+}
+
+/// A PDU session with N3 resources on this gNB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GnbSession {
+    /// The UPF's N3 endpoint.
+    pub upf: SocketAddr,
+    /// The UPF's TEID.
+    pub ul_teid: u32,
+    /// The gNB's TEID.
+    pub dl_teid: u32,
+    /// The QoS flows, by QFI.
+    pub qfis: Vec<u8>,
 }
 
 /// Why a gNB call failed.
@@ -168,10 +262,11 @@ pub enum NgState {
     Failed(Cause),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Link {
     ue: UeKey,
     amf_id: Option<AmfUeNgapId>,
+    sessions: BTreeMap<u8, GnbSession>,
 }
 
 /// One gNB.
@@ -180,6 +275,7 @@ pub struct Gnb {
     config: GnbConfig,
     state: NgState,
     next_ran_id: u32,
+    next_teid: u32,
     links: BTreeMap<u32, Link>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<GnbEvent>,
@@ -195,6 +291,7 @@ impl Gnb {
             config,
             state: NgState::Idle,
             next_ran_id: 1,
+            next_teid: 1,
             links: BTreeMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -227,6 +324,15 @@ impl Gnb {
             .iter()
             .find(|(_, l)| l.ue == ue)
             .map(|(ran, l)| (RanUeNgapId(*ran), l.amf_id))
+    }
+
+    /// The PDU sessions with N3 resources of a UE.
+    pub fn sessions(&self, ue: UeKey) -> Vec<(u8, GnbSession)> {
+        self.links
+            .values()
+            .filter(|l| l.ue == ue)
+            .flat_map(|l| l.sessions.iter().map(|(p, s)| (*p, s.clone())))
+            .collect()
     }
 
     /// Send NG Setup Request (TS 38.413 §8.7.1.2).
@@ -268,16 +374,41 @@ impl Gnb {
         initial: bool,
         s_tmsi: Option<FiveGSTmsi>,
     ) -> Result<(), GnbError> {
+        self.send_nas_with_cause(ue, nas, initial, s_tmsi, RRCEstablishmentCause::mo_Signalling)
+    }
+
+    /// [`Gnb::send_nas`] with the RRC establishment cause of an Initial UE Message
+    /// (TS 38.413 §9.3.1.111): `mt_Access` for the answer to paging, `mo_Data` for
+    /// uplink data.
+    pub fn send_nas_with_cause(
+        &mut self,
+        ue: UeKey,
+        nas: Vec<u8>,
+        initial: bool,
+        s_tmsi: Option<FiveGSTmsi>,
+        cause: RRCEstablishmentCause,
+    ) -> Result<(), GnbError> {
         if initial {
-            self.links.retain(|_, l| l.ue != ue);
+            // A new connection: the old one's tunnels are gone with it.
+            let old: Vec<u32> = self.links.iter().filter(|(_, l)| l.ue == ue).map(|(r, _)| *r).collect();
+            for ran in old {
+                self.drop_link(ran);
+            }
             let ran = self.next_ran_id;
             self.next_ran_id = self.next_ran_id.wrapping_add(1);
-            self.links.insert(ran, Link { ue, amf_id: None });
+            self.links.insert(
+                ran,
+                Link {
+                    ue,
+                    amf_id: None,
+                    sessions: BTreeMap::new(),
+                },
+            );
             let m = InitialUeMessage {
                 ran_ue_ngap_id: RanUeNgapId(ran),
                 nas_pdu: nas,
                 user_location: self.location()?,
-                rrc_establishment_cause: RRCEstablishmentCause::mo_Signalling,
+                rrc_establishment_cause: cause,
                 five_g_s_tmsi: s_tmsi,
                 ue_context_requested: self.config.ue_context_request,
             };
@@ -294,14 +425,20 @@ impl Gnb {
         self.queue(STREAM_UE, &m.build()?)
     }
 
-    /// Ask the AMF to release a UE's connection (TS 38.413 §8.3.2).
+    /// Ask the AMF to release a UE's connection (TS 38.413 §8.3.2), naming the PDU
+    /// sessions with active N3 resources (§9.2.2.4).
     pub fn ue_context_release_request(&mut self, ue: UeKey, cause: Cause) -> Result<(), GnbError> {
         let (ran, amf) = self.ids(ue).ok_or(GnbError::NoConnection(ue))?;
         let amf = amf.ok_or(GnbError::NoAmfId(ue))?;
+        let pdu_session_ids = self
+            .links
+            .get(&ran.0)
+            .map(|l| l.sessions.keys().copied().collect())
+            .unwrap_or_default();
         let m = UeContextReleaseRequest {
             amf_ue_ngap_id: amf,
             ran_ue_ngap_id: ran,
-            pdu_session_ids: Vec::new(),
+            pdu_session_ids,
             cause,
         };
         self.queue(STREAM_UE, &m.build()?)
@@ -365,22 +502,101 @@ impl Gnb {
             (ProcedureCode::InitialContextSetup, InitiatingMessage) => {
                 let m = InitialContextSetupRequest::parse(pdu)?;
                 if let Some(ue) = self.bind(m.ran_ue_ngap_id, m.amf_ue_ngap_id, pdu) {
-                    // TS 38.413 §8.3.1.2: no PDU sessions asked, none to set up.
+                    // TS 38.413 §8.3.1.2: the PDU sessions of the request are set up
+                    // as by PDU Session Resource Setup, each answered in the Response.
+                    let (setup, failed, nas) = self.setup_sessions(m.ran_ue_ngap_id.0, ue, &m.pdu_sessions);
                     let response = InitialContextSetupResponse {
                         amf_ue_ngap_id: m.amf_ue_ngap_id,
                         ran_ue_ngap_id: m.ran_ue_ngap_id,
-                        pdu_sessions: Vec::new(),
-                        failed: Vec::new(),
+                        pdu_sessions: setup,
+                        failed,
                     };
                     self.queue_ok(STREAM_UE, response.build());
                     self.events.push_back(GnbEvent::InitialContextSetup {
                         ue,
                         security_key: m.security_key,
                     });
+                    for nas in m.nas_pdu.into_iter().chain(nas) {
+                        self.events.push_back(GnbEvent::DownlinkNas { ue, nas });
+                    }
+                }
+            }
+            (ProcedureCode::PDUSessionResourceSetup, InitiatingMessage) => {
+                let m = PduSessionResourceSetupRequest::parse(pdu)?;
+                if let Some(ue) = self.bind(m.ran_ue_ngap_id, m.amf_ue_ngap_id, pdu) {
+                    // TS 38.413 §8.2.1.2.
+                    let (setup, failed, nas) = self.setup_sessions(m.ran_ue_ngap_id.0, ue, &m.sessions);
+                    let response = PduSessionResourceSetupResponse {
+                        amf_ue_ngap_id: m.amf_ue_ngap_id,
+                        ran_ue_ngap_id: m.ran_ue_ngap_id,
+                        setup,
+                        failed,
+                    };
+                    self.queue_ok(STREAM_UE, response.build());
+                    for nas in m.nas_pdu.into_iter().chain(nas) {
+                        self.events.push_back(GnbEvent::DownlinkNas { ue, nas });
+                    }
+                }
+            }
+            (ProcedureCode::PDUSessionResourceRelease, InitiatingMessage) => {
+                let m = PduSessionResourceReleaseCommand::parse(pdu)?;
+                if let Some(ue) = self.bind(m.ran_ue_ngap_id, m.amf_ue_ngap_id, pdu) {
+                    // TS 38.413 §8.2.2.2: every named session is released (one the gNB
+                    // does not have is released already) and listed in the Response
+                    // with a Release Response Transfer.
+                    let mut released = Vec::new();
+                    let mut psis = Vec::new();
+                    for item in &m.sessions {
+                        self.drop_session(m.ran_ue_ngap_id.0, item.pdu_session_id);
+                        psis.push(item.pdu_session_id);
+                        match release_response_transfer() {
+                            Ok(transfer) => released.push(PduSessionTransferItem {
+                                pdu_session_id: item.pdu_session_id,
+                                transfer,
+                            }),
+                            Err(e) => self
+                                .events
+                                .push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
+                        }
+                    }
+                    let response = PduSessionResourceReleaseResponse {
+                        amf_ue_ngap_id: m.amf_ue_ngap_id,
+                        ran_ue_ngap_id: m.ran_ue_ngap_id,
+                        released,
+                    };
+                    self.queue_ok(STREAM_UE, response.build());
+                    self.events.push_back(GnbEvent::PduSessionReleaseCommand { ue, psis });
                     if let Some(nas) = m.nas_pdu {
                         self.events.push_back(GnbEvent::DownlinkNas { ue, nas });
                     }
                 }
+            }
+            (ProcedureCode::PDUSessionResourceModify, InitiatingMessage) => {
+                let m = PduSessionResourceModifyRequest::parse(pdu)?;
+                if let Some(ue) = self.bind(m.ran_ue_ngap_id, m.amf_ue_ngap_id, pdu) {
+                    let (modified, failed) = self.modify_sessions(m.ran_ue_ngap_id.0, ue, &m.sessions);
+                    let response = PduSessionResourceModifyResponse {
+                        amf_ue_ngap_id: m.amf_ue_ngap_id,
+                        ran_ue_ngap_id: m.ran_ue_ngap_id,
+                        modified,
+                        failed,
+                    };
+                    self.queue_ok(STREAM_UE, response.build());
+                    for nas in m.sessions.into_iter().filter_map(|s| s.nas_pdu) {
+                        self.events.push_back(GnbEvent::DownlinkNas { ue, nas });
+                    }
+                }
+            }
+            (ProcedureCode::Paging, InitiatingMessage) => {
+                let m = Paging::parse(pdu)?;
+                let ours = Tai {
+                    plmn: self.config.plmn,
+                    tac: Tac::from_u32(self.config.tac),
+                };
+                self.events.push_back(GnbEvent::Paging {
+                    s_tmsi: m.ue_paging_identity,
+                    our_tai: m.tais.contains(&ours),
+                });
             }
             (ProcedureCode::UEContextModification, InitiatingMessage) => {
                 let m = UeContextModificationRequest::parse(pdu)?;
@@ -408,11 +624,13 @@ impl Gnb {
                 };
                 match found {
                     Some((ran, ue, amf)) => {
-                        self.links.remove(&ran);
+                        // TS 38.413 §8.3.3.2: the UE's resources go, N3 tunnels included;
+                        // the Complete lists the sessions that had them (§9.2.2.6).
+                        let pdu_session_ids = self.drop_link(ran);
                         let complete = UeContextReleaseComplete {
                             amf_ue_ngap_id: amf,
                             ran_ue_ngap_id: RanUeNgapId(ran),
-                            pdu_session_ids: Vec::new(),
+                            pdu_session_ids,
                         };
                         self.queue_ok(STREAM_UE, complete.build());
                         self.events
@@ -445,11 +663,12 @@ impl Gnb {
                                     .find(|(_, l)| l.amf_id.is_some() && l.amf_id == c.amf_ue_ngap_id)
                                     .map(|(r, _)| *r)
                             });
-                            if let Some(l) = ran.and_then(|r| self.links.remove(&r)) {
-                                self.events.push_back(GnbEvent::UeContextReleased {
-                                    ue: l.ue,
-                                    cause: m.cause,
-                                });
+                            if let Some(r) = ran
+                                && let Some(ue) = self.links.get(&r).map(|l| l.ue)
+                            {
+                                self.drop_link(r);
+                                self.events
+                                    .push_back(GnbEvent::UeContextReleased { ue, cause: m.cause });
                             }
                         }
                         list.into_iter()
@@ -514,8 +733,195 @@ impl Gnb {
 
     fn release_all(&mut self) -> Vec<UeKey> {
         let ues: Vec<UeKey> = self.links.values().map(|l| l.ue).collect();
-        self.links.clear();
+        let rans: Vec<u32> = self.links.keys().copied().collect();
+        for ran in rans {
+            self.drop_link(ran);
+        }
         ues
+    }
+
+    /// Remove a connection and its tunnels; the PDU session IDs it had.
+    fn drop_link(&mut self, ran: u32) -> Vec<u8> {
+        let Some(link) = self.links.remove(&ran) else {
+            return Vec::new();
+        };
+        let psis: Vec<u8> = link.sessions.keys().copied().collect();
+        for (psi, s) in link.sessions {
+            self.events.push_back(GnbEvent::PduSessionDown {
+                ue: link.ue,
+                psi,
+                dl_teid: s.dl_teid,
+            });
+        }
+        psis
+    }
+
+    fn drop_session(&mut self, ran: u32, psi: u8) {
+        let Some(link) = self.links.get_mut(&ran) else {
+            return;
+        };
+        let ue = link.ue;
+        if let Some(s) = link.sessions.remove(&psi) {
+            self.events.push_back(GnbEvent::PduSessionDown {
+                ue,
+                psi,
+                dl_teid: s.dl_teid,
+            });
+        }
+    }
+
+    /// Set up the sessions of a PDU Session Resource Setup Request or an Initial Context
+    /// Setup Request (TS 38.413 §8.2.1.2, §8.3.1.2): the Setup Response Transfers, the
+    /// Setup Unsuccessful Transfers, and the sessions' NAS PDUs for the UE in order.
+    fn setup_sessions(
+        &mut self,
+        ran: u32,
+        ue: UeKey,
+        items: &[PduSessionSetupItem],
+    ) -> (Vec<PduSessionTransferItem>, Vec<PduSessionTransferItem>, Vec<Vec<u8>>) {
+        let mut setup = Vec::new();
+        let mut failed = Vec::new();
+        let mut nas = Vec::new();
+        for item in items {
+            let psi = item.pdu_session_id;
+            match self.setup_session(ran, ue, psi, &item.transfer) {
+                Ok(transfer) => setup.push(PduSessionTransferItem {
+                    pdu_session_id: psi,
+                    transfer,
+                }),
+                Err(cause) => {
+                    self.events
+                        .push_back(GnbEvent::PduSessionSetupFailed { ue, psi, cause });
+                    match setup_unsuccessful_transfer(cause) {
+                        Ok(transfer) => failed.push(PduSessionTransferItem {
+                            pdu_session_id: psi,
+                            transfer,
+                        }),
+                        Err(e) => self
+                            .events
+                            .push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
+                    }
+                }
+            }
+            // §8.2.1.2: the NAS PDU goes to the UE whether or not the resources could
+            // be set up (it may be an Establishment Accept the UE must hear anyway).
+            if let Some(n) = &item.nas_pdu {
+                nas.push(n.clone());
+            }
+        }
+        (setup, failed, nas)
+    }
+
+    fn setup_session(&mut self, ran: u32, ue: UeKey, psi: u8, transfer: &[u8]) -> Result<Vec<u8>, Cause> {
+        let exists = self.links.get(&ran).is_some_and(|l| l.sessions.contains_key(&psi));
+        if exists {
+            // §8.2.1.4: a PDU session ID already in use.
+            return Err(Cause::RadioNetwork(CauseRadioNetwork::MultiplePduSessionIdInstances));
+        }
+        let t = PduSessionResourceSetupRequestTransfer::decode(transfer).map_err(|e| e.cause())?;
+        let upf_ip = tunnel_ip(&t.ul_tunnel).ok_or(Cause::Protocol(CauseProtocol::SemanticError))?;
+        let qfis: Vec<u8> = t.qos_flows.iter().map(|f| f.qfi).collect();
+        let qfi = *qfis.first().ok_or(Cause::Protocol(
+            CauseProtocol::AbstractSyntaxErrorFalselyConstructedMessage,
+        ))?;
+        let dl_teid = self.allocate_teid();
+        let response = PduSessionResourceSetupResponseTransfer {
+            dl_tunnel: GtpTunnel {
+                transport_layer_address: ip_octets(self.config.n3_address),
+                teid: dl_teid,
+            },
+            qos_flows: qfis.clone(),
+        }
+        .encode()
+        .map_err(|e| e.cause())?;
+        let upf = SocketAddr::new(upf_ip, self.config.upf_port);
+        let session = GnbSession {
+            upf,
+            ul_teid: t.ul_tunnel.teid,
+            dl_teid,
+            qfis,
+        };
+        if let Some(link) = self.links.get_mut(&ran) {
+            link.sessions.insert(psi, session);
+        }
+        self.events.push_back(GnbEvent::PduSessionUp {
+            ue,
+            psi,
+            upf,
+            ul_teid: t.ul_tunnel.teid,
+            dl_teid,
+            qfi,
+        });
+        Ok(response)
+    }
+
+    /// PDU Session Resource Modify (TS 38.413 §8.2.3.2): a known session takes a new UL
+    /// tunnel if the transfer names one and is answered with a Modify Response
+    /// Transfer; an unknown one with a Modify Unsuccessful Transfer.
+    fn modify_sessions(
+        &mut self,
+        ran: u32,
+        ue: UeKey,
+        items: &[hexcore_ngap::procedures::PduSessionModifyItem],
+    ) -> (Vec<PduSessionTransferItem>, Vec<PduSessionTransferItem>) {
+        let mut modified = Vec::new();
+        let mut failed = Vec::new();
+        for item in items {
+            let psi = item.pdu_session_id;
+            let result = match self.links.get(&ran).and_then(|l| l.sessions.get(&psi)).cloned() {
+                None => Err(Cause::RadioNetwork(CauseRadioNetwork::UnknownPduSessionId)),
+                Some(mut s) => match modify_ul_tunnel(&item.transfer) {
+                    Err(e) => Err(e.cause()),
+                    Ok(new_ul) => {
+                        if let Some((ip, teid)) = new_ul {
+                            s.upf = SocketAddr::new(ip, self.config.upf_port);
+                            s.ul_teid = teid;
+                            self.events.push_back(GnbEvent::PduSessionUp {
+                                ue,
+                                psi,
+                                upf: s.upf,
+                                ul_teid: teid,
+                                dl_teid: s.dl_teid,
+                                qfi: s.qfis.first().copied().unwrap_or(0),
+                            });
+                            if let Some(l) = self.links.get_mut(&ran) {
+                                l.sessions.insert(psi, s);
+                            }
+                        }
+                        self.events.push_back(GnbEvent::PduSessionModified { ue, psi });
+                        modify_response_transfer().map_err(|e| e.cause())
+                    }
+                },
+            };
+            match result {
+                Ok(transfer) => modified.push(PduSessionTransferItem {
+                    pdu_session_id: psi,
+                    transfer,
+                }),
+                Err(cause) => match modify_unsuccessful_transfer(cause) {
+                    Ok(transfer) => failed.push(PduSessionTransferItem {
+                        pdu_session_id: psi,
+                        transfer,
+                    }),
+                    Err(e) => self
+                        .events
+                        .push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
+                },
+            }
+        }
+        (modified, failed)
+    }
+
+    /// A DL TEID not 0 and not in use.
+    fn allocate_teid(&mut self) -> u32 {
+        loop {
+            let t = self.next_teid;
+            self.next_teid = self.next_teid.wrapping_add(1).max(1);
+            let used = self.links.values().any(|l| l.sessions.values().any(|s| s.dl_teid == t));
+            if t != 0 && !used {
+                return t;
+            }
+        }
     }
 
     fn global_id(&self) -> Result<GlobalGnbId, hexcore_ngap::Error> {
@@ -552,6 +958,63 @@ impl Gnb {
                 .push_back(GnbEvent::Undecodable(format!("cannot answer: {e}"))),
         }
     }
+}
+
+/// The IP address of a GTP tunnel (§9.3.2.4: 4 octets IPv4, 16 IPv6, 20 both, of which
+/// the IPv4 one is used).
+fn tunnel_ip(t: &GtpTunnel) -> Option<IpAddr> {
+    let a = &t.transport_layer_address;
+    match a.len() {
+        4 | 20 => <[u8; 4]>::try_from(&a[..4]).ok().map(|o| IpAddr::V4(Ipv4Addr::from(o))),
+        16 => <[u8; 16]>::try_from(&a[..]).ok().map(|o| IpAddr::V6(Ipv6Addr::from(o))),
+        _ => None,
+    }
+}
+
+fn ip_octets(ip: IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => v6.octets().to_vec(),
+    }
+}
+
+/// PDU Session Resource Setup Unsuccessful Transfer (TS 38.413 §9.3.4.16): the cause.
+pub fn setup_unsuccessful_transfer(cause: Cause) -> Result<Vec<u8>, hexcore_ngap::Error> {
+    let t = codec::PDUSessionResourceSetupUnsuccessfulTransfer::new(cause.to_codec(), None, None);
+    Ok(codec::encode_open_type(&t)?.into_vec())
+}
+
+/// PDU Session Resource Release Response Transfer (TS 38.413 §9.3.4.21): empty.
+pub fn release_response_transfer() -> Result<Vec<u8>, hexcore_ngap::Error> {
+    let t = codec::PDUSessionResourceReleaseResponseTransfer::new(None);
+    Ok(codec::encode_open_type(&t)?.into_vec())
+}
+
+/// PDU Session Resource Modify Response Transfer (TS 38.413 §9.3.4.4): every IE is
+/// optional; the simulator changes nothing the SMF must hear of.
+pub fn modify_response_transfer() -> Result<Vec<u8>, hexcore_ngap::Error> {
+    let t = codec::PDUSessionResourceModifyResponseTransfer::new(None, None, None, None, None, None);
+    Ok(codec::encode_open_type(&t)?.into_vec())
+}
+
+/// PDU Session Resource Modify Unsuccessful Transfer (TS 38.413 §9.3.4.17): the cause.
+pub fn modify_unsuccessful_transfer(cause: Cause) -> Result<Vec<u8>, hexcore_ngap::Error> {
+    let t = codec::PDUSessionResourceModifyUnsuccessfulTransfer::new(cause.to_codec(), None, None);
+    Ok(codec::encode_open_type(&t)?.into_vec())
+}
+
+/// The new UL tunnel of a Modify Request Transfer (TS 38.413 §9.3.4.3, UL NG-U UP TNL
+/// Modify List), if it has one.
+fn modify_ul_tunnel(octets: &[u8]) -> Result<Option<(IpAddr, u32)>, hexcore_ngap::Error> {
+    let t: codec::PDUSessionResourceModifyRequestTransfer = codec::decode_open_type(octets)?;
+    hexcore_ngap::codec::extract_ngap_ies!(t, PDUSessionResourceModifyRequestTransfer,
+        opt tunnels: codec::ULNGUUPTNLModifyList = UL_NGU_UP_TNLModifyList(v) => v,
+    );
+    let Some(first) = tunnels.as_ref().and_then(|l| l.0.first()) else {
+        return Ok(None);
+    };
+    let tunnel = GtpTunnel::from_codec(&first.ul_ngu_up_tnl_information)?;
+    Ok(tunnel_ip(&tunnel).map(|ip| (ip, tunnel.teid)))
 }
 
 #[cfg(test)]

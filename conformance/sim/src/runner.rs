@@ -4,25 +4,33 @@
 //! Each scenario opens its own association (its own gNB), so a scenario that upsets
 //! the AMF cannot spoil the next one, and the NG Setup scenarios start clean. Every
 //! NGAP message sent and received is kept for the pcap (a [`Capture`]); deliberately
-//! malformed PDUs go to a separate capture, so that the main one decodes cleanly.
+//! malformed PDUs go to a separate capture, so that the main one decodes cleanly; the
+//! GTP-U of N3 goes in the main one too, as IP/UDP packets on port 2152.
+//!
+//! The PDU session scenarios that move data give each UE a TUN device in its own
+//! network namespace ([`crate::user_plane`]); they need root and are skipped without
+//! it. The namespaces go at the end of each scenario, on Ctrl-C (the run stops and
+//! drops the scenario), and a later run reaps those of a killed one.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hexcore_capture::{Carrier, LinkType, Synthesizer, Writer};
-use hexcore_nas::MmCause;
 use hexcore_nas::ie::Guti;
+use hexcore_nas::{MmCause, SmCause};
 use hexcore_ngap::{Cause, CauseMisc, CauseRadioNetwork, Plmn, SNssai};
 use hexcore_sctp::{AssociationEvent, N2Association, N2Options, PPID_NGAP};
 
 pub use crate::report::Report;
 pub use hexcore_sctp::Transport;
 
-use crate::gnb::{GnbConfig, GnbEvent, UeKey};
+use crate::gnb::{GTPU_PORT, GnbConfig, GnbEvent, UeKey};
 use crate::report::{Outcome, Verdict};
 use crate::sim::{Sim, SimEvent};
 use crate::ue::{Behaviour, RegistrationKind, SuciProfile, UeConfig, UeEvent};
+use crate::user_plane::{self, UpAction, UpInput, UserPlane, UserPlaneEvent};
 
 /// TS 35.208 Test Set 1 K and OPc: what test labs (and `hexcore subscriber` examples)
 /// provision by default.
@@ -72,6 +80,35 @@ pub struct Settings {
     /// names its own: for hexcore, `hexcore ue deregister {supi}`. Without it the
     /// network-initiated deregistration scenario is skipped.
     pub network_deregister_cmd: Option<String>,
+    /// The DNN of the PDU session scenarios (hexcore's default: `internet`).
+    pub dnn: String,
+    /// The second DNN of `pdu-session-two-dnns`.
+    pub dnn2: String,
+    /// The gNB's N3 address: the DL tunnel address of its Setup Response Transfers,
+    /// where the UPF sends GTP-U, and where the N3 socket binds. `None`: 127.0.0.2 for
+    /// an AMF on loopback (so that a core on the same host can keep 127.0.0.1:2152),
+    /// else the local address of the route to the AMF.
+    pub n3_address: Option<IpAddr>,
+    /// The N3 socket's port: 2152 (TS 29.281 §4.4.2.3); 0 only for a UPF that answers
+    /// to the source port.
+    pub n3_port: u16,
+    /// The UPF's GTP-U port: 2152; another only for a test UPF.
+    pub upf_port: u16,
+    /// Where the data scenarios ping. `None`: the first address of the UE's /16
+    /// (10.45.0.1 for hexcore's pool 10.45.0.0/16), the usual UPF N6 gateway.
+    pub ping_target: Option<Ipv4Addr>,
+    /// A shell command that sends one packet from the data network to a UE (`{ue_ip}`
+    /// is replaced with its PDU address), for `pdu-session-idle-downlink-paging`; for
+    /// hexcore, `ping -c 1 -W 1 {ue_ip}` in the core's namespace. Without it the
+    /// scenario is skipped.
+    pub downlink_cmd: Option<String>,
+    /// A shell command that restarts the UPF, for `pdu-session-upf-restart`; without it
+    /// the scenario is skipped.
+    pub upf_restart_cmd: Option<String>,
+    /// How long after the UPF restart to try the session again.
+    pub upf_restart_wait: Duration,
+    /// An S-NSSAI the subscribers do not have (`pdu-session-unsubscribed-slice`).
+    pub unsubscribed_slice: (u8, Option<u32>),
 }
 
 impl Settings {
@@ -94,7 +131,44 @@ impl Settings {
             unknown_imsi: "999709999999999".into(),
             timeout: Duration::from_secs(5),
             network_deregister_cmd: None,
+            dnn: "internet".into(),
+            dnn2: "ims".into(),
+            n3_address: None,
+            n3_port: GTPU_PORT,
+            upf_port: GTPU_PORT,
+            ping_target: None,
+            downlink_cmd: None,
+            upf_restart_cmd: None,
+            upf_restart_wait: Duration::from_secs(5),
+            unsubscribed_slice: (1, Some(0xAB_CDEF)),
         }
+    }
+
+    /// The gNB's N3 address (see `n3_address`).
+    pub fn n3_ip(&self) -> IpAddr {
+        if let Some(ip) = self.n3_address {
+            return ip;
+        }
+        if self.amf.ip().is_loopback() {
+            return IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+        }
+        // The source address of the route to the AMF: connecting a UDP socket sends
+        // nothing.
+        std::net::UdpSocket::bind(SocketAddr::new(
+            match self.amf.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            },
+            0,
+        ))
+        .and_then(|s| s.connect(self.amf).and_then(|()| s.local_addr()))
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// The S-NSSAI PDU sessions ask for: the first configured slice.
+    fn session_slice(&self) -> Option<(u8, Option<u32>)> {
+        self.slices.first().copied()
     }
 
     /// The `i`-th provisioned IMSI.
@@ -115,6 +189,8 @@ impl Settings {
             .collect();
         g.gnb_id = 0x100 + index as u32;
         g.name = format!("hexcore-sim-{index}");
+        g.n3_address = self.n3_ip();
+        g.upf_port = self.upf_port;
         Ok(g)
     }
 
@@ -165,6 +241,22 @@ impl Capture {
         }
     }
 
+    /// A GTP-U datagram of N3, as an IPv4/UDP packet beside the NGAP ones, with the
+    /// real addresses and GTP-U's port 2152 on both ends whatever ports a test used (so
+    /// that `hexcore pcap` finds it); an IPv6 one is left out (the capture is IPv4).
+    pub fn record_udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+        let (IpAddr::V4(s), IpAddr::V4(d)) = (src.ip(), dst.ip()) else {
+            return;
+        };
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let udp = hexcore_capture::link::build_udp(GTPU_PORT, GTPU_PORT, payload);
+        self.packets
+            .push((ts, hexcore_capture::link::build_ipv4(s, d, 17, &udp)));
+    }
+
     /// A pcap (LINKTYPE_RAW) of `packets`.
     pub fn pcap(packets: &[(u64, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
         let mut w = Writer::new(Vec::new(), LinkType::Raw)?;
@@ -185,6 +277,23 @@ struct Driver {
     carrier: Carrier,
     seen: Vec<SimEvent>,
     timeout: Duration,
+    /// The N3 socket and the UEs' TUNs, for the data scenarios.
+    up: Option<UserPlane>,
+    /// Events of the glue, reported before the simulator's next ones.
+    queued: VecDeque<SimEvent>,
+}
+
+/// What woke the driver up.
+enum Wake {
+    Assoc(Option<AssociationEvent>),
+    Up(UpInput),
+}
+
+async fn recv_up(up: &mut Option<UserPlane>) -> Option<UpInput> {
+    match up {
+        Some(u) => u.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Driver {
@@ -225,7 +334,69 @@ impl Driver {
             carrier,
             seen: Vec::new(),
             timeout: settings.timeout,
+            up: None,
+            queued: VecDeque::new(),
         })
+    }
+
+    /// Bind the gNB's N3 socket; with `tun`, each UE session gets a TUN device in a
+    /// namespace.
+    async fn start_user_plane(&mut self, settings: &Settings, tun: bool) -> Result<(), String> {
+        let bind = SocketAddr::new(settings.n3_ip(), settings.n3_port);
+        self.up = Some(UserPlane::bind(bind, tun, self.capture.clone()).await?);
+        Ok(())
+    }
+
+    /// What the user plane does about a simulator event: tunnels follow the gNB, TUNs
+    /// follow the UE's PDU sessions.
+    async fn glue(&mut self, ev: &SimEvent) {
+        let Some(up) = self.up.as_mut() else {
+            return;
+        };
+        match ev {
+            SimEvent::Gnb(GnbEvent::PduSessionUp {
+                ue,
+                psi,
+                upf,
+                ul_teid,
+                dl_teid,
+                qfi,
+            }) => up.tunnel_up(*ue, *psi, *upf, *ul_teid, *dl_teid, *qfi).await,
+            SimEvent::Gnb(GnbEvent::PduSessionDown { dl_teid, .. }) => up.tunnel_down(*dl_teid),
+            SimEvent::Ue(
+                k,
+                UeEvent::PduSessionEstablished {
+                    psi, ipv4: Some(ip), ..
+                },
+            ) => {
+                let mtu = self.sim.ue(*k).and_then(|u| u.pdu_session(*psi)).and_then(|s| s.mtu);
+                if let Err(error) = up.attach(*k, *psi, *ip, mtu).await {
+                    self.queued.push_back(SimEvent::UserPlane(UserPlaneEvent::TunError {
+                        ue: *k,
+                        psi: *psi,
+                        error,
+                    }));
+                }
+            }
+            SimEvent::Ue(k, UeEvent::PduSessionReleased { psi, .. }) => up.detach(*k, *psi),
+            _ => {}
+        }
+    }
+
+    async fn handle_up(&mut self, input: UpInput) {
+        let Some(up) = self.up.as_mut() else {
+            return;
+        };
+        for action in up.handle(input).await {
+            match action {
+                UpAction::Event(e) => self.queued.push_back(SimEvent::UserPlane(e)),
+                UpAction::UplinkPending { ue, psi } => {
+                    if let Err(e) = self.sim.uplink_data_pending(ue, psi) {
+                        self.queued.push_back(SimEvent::Error(format!("uplink data: {e}")));
+                    }
+                }
+            }
+        }
     }
 
     async fn flush(&mut self) -> Result<(), String> {
@@ -245,32 +416,51 @@ impl Driver {
             .map_err(|e| format!("send: {e}"))
     }
 
-    /// Pump messages until `f` picks an event, or the timeout.
+    /// Pump messages (N2, and N3 and the TUNs when the user plane runs) until `f`
+    /// picks an event, or the timeout.
     async fn wait_for<T>(&mut self, what: &str, mut f: impl FnMut(&SimEvent) -> Option<T>) -> Result<T, String> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
             self.flush().await?;
-            while let Some(ev) = self.sim.poll_event() {
+            while let Some(ev) = self.queued.pop_front().or_else(|| self.sim.poll_event()) {
+                self.glue(&ev).await;
                 let hit = f(&ev);
                 self.seen.push(ev);
                 if let Some(t) = hit {
                     return Ok(t);
                 }
             }
-            match tokio::time::timeout_at(deadline, self.assoc.recv()).await {
+            // The glue may have made the simulator send (a service request).
+            self.flush().await?;
+            let (assoc, up) = (&self.assoc, &mut self.up);
+            let wake = tokio::time::timeout_at(deadline, async {
+                tokio::select! {
+                    m = assoc.recv() => Wake::Assoc(m),
+                    Some(i) = recv_up(up) => Wake::Up(i),
+                }
+            })
+            .await;
+            let assoc_event = match wake {
                 Err(_) => return Err(format!("timeout waiting for {what}; saw {}", self.recent())),
-                Ok(None) => return Err(format!("association gone waiting for {what}")),
-                Ok(Some(AssociationEvent::Message { stream, data, .. })) => {
+                Ok(Wake::Up(input)) => {
+                    self.handle_up(input).await;
+                    continue;
+                }
+                Ok(Wake::Assoc(m)) => m,
+            };
+            match assoc_event {
+                None => return Err(format!("association gone waiting for {what}")),
+                Some(AssociationEvent::Message { stream, data, .. }) => {
                     if let Ok(mut c) = self.capture.lock() {
                         c.record(self.remote, self.local, self.carrier, stream, &data, false);
                     }
                     self.sim.handle_ngap(&data);
                 }
-                Ok(Some(AssociationEvent::Down { reason })) => {
+                Some(AssociationEvent::Down { reason }) => {
                     return Err(format!("association down waiting for {what}: {reason}"));
                 }
-                Ok(Some(AssociationEvent::Restart)) => self.sim.all_connections_released(),
-                Ok(Some(AssociationEvent::Up)) => {}
+                Some(AssociationEvent::Restart) => self.sim.all_connections_released(),
+                Some(AssociationEvent::Up) => {}
             }
         }
     }
@@ -395,6 +585,13 @@ pub const SCENARIOS: &[&str] = &[
     "t3550-lost-registration-accept",
     "gnb-restart",
     "ues-100",
+    "pdu-session-establishment-release",
+    "pdu-session-two-dnns",
+    "pdu-session-ping",
+    "pdu-session-idle-downlink-paging",
+    "pdu-session-upf-restart",
+    "pdu-session-unknown-dnn",
+    "pdu-session-unsubscribed-slice",
 ];
 
 /// Run the scenarios named in `only` (all when empty).
@@ -404,6 +601,8 @@ pub async fn run(settings: &Settings, only: &[String]) -> Result<(Report, Captur
             return Err(format!("unknown scenario {name:?}; known: {}", SCENARIOS.join(", ")));
         }
     }
+    // Namespaces a killed run left behind (their process is gone).
+    user_plane::reap_stale();
     let capture = Arc::new(Mutex::new(Capture::default()));
     let mut report = Report {
         amf: settings.amf.to_string(),
@@ -415,7 +614,15 @@ pub async fn run(settings: &Settings, only: &[String]) -> Result<(Report, Captur
             continue;
         }
         let start = Instant::now();
-        let result = scenario(settings, name, index, capture.clone()).await;
+        // Ctrl-C drops the running scenario, whose guards delete its namespaces and
+        // TUNs; what a guard could not reach goes after.
+        let result = tokio::select! {
+            r = scenario(settings, name, index, capture.clone()) => r,
+            _ = tokio::signal::ctrl_c() => {
+                user_plane::delete_live_namespaces();
+                return Err(format!("interrupted (Ctrl-C) during {name}"));
+            }
+        };
         let (verdict, detail) = match result {
             Ok(Step::Pass(d)) => (Verdict::Pass, d),
             Ok(Step::Skip(d)) => (Verdict::Skip, d),
@@ -871,7 +1078,596 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             d.settle(Duration::from_millis(300)).await?;
             Ok(Step::Pass(format!("{n} UEs registered at once")))
         }
+        "pdu-session-establishment-release" => {
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let s = accepted(d, ue, 1, &settings.dnn, settings.session_slice()).await?;
+            let ip = s.ipv4.ok_or("Establishment Accept without an IPv4 PDU address")?;
+            sane_ue_address(ip)?;
+            let released = release_session(d, ue, 1).await?;
+            d.switch_off(ue).await;
+            Ok(Step::Pass(format!("{}; {released}", session_text(&s))))
+        }
+        "pdu-session-two-dnns" => {
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let first = accepted(d, ue, 1, &settings.dnn, settings.session_slice()).await?;
+            let second = accepted(d, ue, 2, &settings.dnn2, settings.session_slice()).await;
+            let second = match second {
+                Ok(s) => s,
+                Err(e) => {
+                    d.switch_off(ue).await;
+                    return Err(format!(
+                        "first session up ({}), second DNN {:?}: {e}",
+                        session_text(&first),
+                        settings.dnn2
+                    ));
+                }
+            };
+            let r1 = release_session(d, ue, 1).await?;
+            let r2 = release_session(d, ue, 2).await?;
+            d.switch_off(ue).await;
+            Ok(Step::Pass(format!(
+                "{}; {}; released: {r1}; {r2}",
+                session_text(&first),
+                session_text(&second)
+            )))
+        }
+        "pdu-session-ping" => {
+            if let Err(why) = data_plane(settings, d).await {
+                return Ok(Step::Skip(why));
+            }
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let s = accepted(d, ue, 1, &settings.dnn, settings.session_slice()).await?;
+            let ip = s.ipv4.ok_or("Establishment Accept without an IPv4 PDU address")?;
+            let target = settings.ping_target.unwrap_or_else(|| gateway_guess(ip));
+            let p = ping(d, ue, 1, target, 3).await?;
+            let _ = release_session(d, ue, 1).await;
+            d.switch_off(ue).await;
+            if p.received == p.sent {
+                Ok(Step::Pass(format!("{}; {}", session_text(&s), p.text(target))))
+            } else {
+                Err(format!("{}; {}", session_text(&s), p.text(target)))
+            }
+        }
+        "pdu-session-idle-downlink-paging" => {
+            let Some(cmd) = settings.downlink_cmd.as_deref() else {
+                return Ok(Step::Skip(
+                    "no --downlink-cmd to send a packet to the UE from the data network".into(),
+                ));
+            };
+            if let Err(why) = data_plane(settings, d).await {
+                return Ok(Step::Skip(why));
+            }
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let s = accepted(d, ue, 1, &settings.dnn, settings.session_slice()).await?;
+            let ip = s.ipv4.ok_or("Establishment Accept without an IPv4 PDU address")?;
+            // TS 23.502 §4.2.6: the gNB releases the idle UE's connection; its N3
+            // tunnel goes and the UPF buffers (or drops) downlink.
+            release(d, ue).await?;
+            let cmd = cmd.replace("{ue_ip}", &ip.to_string());
+            let started = Instant::now();
+            let id =
+                d.up.as_mut()
+                    .ok_or("no user plane")?
+                    .spawn_command("sh", &["-c".to_string(), cmd.clone()]);
+            // TS 23.502 §4.2.3.3: Paging, Service Request, the PDU session's user plane
+            // in the Initial Context Setup, then the packet.
+            let mut milestones: Vec<String> = Vec::new();
+            let saved = d.timeout;
+            d.timeout = saved * 2;
+            let r = d
+                .wait_for(
+                    "Paging, Service Request, the session's user plane and the downlink packet",
+                    |e| match e {
+                        SimEvent::Ue(k, UeEvent::Paged) if *k == ue => {
+                            milestones.push("Paging".into());
+                            None
+                        }
+                        SimEvent::Ue(k, UeEvent::ServiceAccepted) if *k == ue => {
+                            milestones.push("Service Accept".into());
+                            None
+                        }
+                        SimEvent::Ue(k, UeEvent::ServiceRejected(c)) if *k == ue => {
+                            Some(Err(format!("Service Reject #{}", c.value())))
+                        }
+                        SimEvent::Gnb(GnbEvent::PduSessionUp { ue: k, psi: 1, .. }) if *k == ue => {
+                            milestones.push("PDU session 1 user plane set up".into());
+                            None
+                        }
+                        SimEvent::UserPlane(UserPlaneEvent::Downlink {
+                            ue: k,
+                            psi: 1,
+                            len,
+                            to_tun,
+                        }) if *k == ue => Some(Ok((*len, *to_tun))),
+                        SimEvent::UserPlane(UserPlaneEvent::CommandDone {
+                            id: c,
+                            success: false,
+                            output,
+                        }) if *c == id => {
+                            milestones.push(format!("downlink command failed: {}", output.trim()));
+                            None
+                        }
+                        _ => None,
+                    },
+                )
+                .await;
+            d.timeout = saved;
+            let (len, to_tun) = r.map_err(|e| format!("after {}: {e}", milestones.join(", ")))??;
+            let elapsed = started.elapsed();
+            // Let the UE's stack answer (an echo reply goes up the re-activated tunnel).
+            d.settle(Duration::from_millis(300)).await?;
+            let paged = milestones.iter().any(|m| m == "Paging");
+            let _ = release_session(d, ue, 1).await;
+            d.switch_off(ue).await;
+            if !paged {
+                return Err(format!(
+                    "downlink arrived without Paging ({}): the UE was not idle",
+                    milestones.join(", ")
+                ));
+            }
+            Ok(Step::Pass(format!(
+                "released (user inactivity); {cmd:?} → {} → downlink packet of {len} octets {} after {:.0} ms",
+                milestones.join(" → "),
+                if to_tun { "on the UE's TUN" } else { "at the gNB" },
+                elapsed.as_secs_f64() * 1000.0
+            )))
+        }
+        "pdu-session-upf-restart" => {
+            let Some(cmd) = settings.upf_restart_cmd.as_deref() else {
+                return Ok(Step::Skip("no --upf-restart-cmd to restart the UPF".into()));
+            };
+            if let Err(why) = data_plane(settings, d).await {
+                return Ok(Step::Skip(why));
+            }
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let s = accepted(d, ue, 1, &settings.dnn, settings.session_slice()).await?;
+            let ip = s.ipv4.ok_or("Establishment Accept without an IPv4 PDU address")?;
+            let target = settings.ping_target.unwrap_or_else(|| gateway_guess(ip));
+            let before = ping(d, ue, 1, target, 1).await?;
+            if before.received == 0 {
+                return Err(format!("no data before the restart: {}", before.text(target)));
+            }
+            let mark = d.seen.len();
+            run_command(d, "UPF restart", cmd).await?;
+            d.settle(settings.upf_restart_wait).await?;
+            let released_cause = |d: &Driver, from: usize| {
+                d.seen.get(from..).unwrap_or_default().iter().find_map(|e| match e {
+                    SimEvent::Ue(k, UeEvent::PduSessionReleased { psi: 1, cause }) if *k == ue => Some(*cause),
+                    _ => None,
+                })
+            };
+            let indications = |d: &Driver| {
+                d.seen
+                    .get(mark..)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|e| matches!(e, SimEvent::UserPlane(UserPlaneEvent::ErrorIndication { .. })))
+                    .count()
+            };
+            let mut how = String::new();
+            if released_cause(d, mark).is_none() {
+                let after = ping(d, ue, 1, target, 3).await?;
+                if after.received > 0 {
+                    let _ = release_session(d, ue, 1).await;
+                    d.switch_off(ue).await;
+                    return Ok(Step::Pass(format!(
+                        "session kept across the UPF restart: {}",
+                        after.text(target)
+                    )));
+                }
+                how = format!("{}; ", after.text(target));
+                // The network may still be noticing (PFCP heartbeat, Error Indication).
+                let _ = d
+                    .wait_for("the network to release the session", |e| match e {
+                        SimEvent::Ue(k, UeEvent::PduSessionReleased { psi: 1, .. }) if *k == ue => Some(()),
+                        _ => None,
+                    })
+                    .await;
+            }
+            let Some(cause) = released_cause(d, mark) else {
+                d.switch_off(ue).await;
+                return Err(format!(
+                    "after the UPF restart: {how}the network kept the session but it carries nothing ({} Error Indication(s))",
+                    indications(d)
+                ));
+            };
+            let again = accepted(d, ue, 1, &settings.dnn, settings.session_slice())
+                .await
+                .map_err(|e| {
+                    format!(
+                        "released by the network ({}), re-establishment: {e}",
+                        sm_cause_text(cause)
+                    )
+                })?;
+            let ip = again.ipv4.ok_or("re-establishment without an IPv4 PDU address")?;
+            let target = settings.ping_target.unwrap_or_else(|| gateway_guess(ip));
+            let p = ping(d, ue, 1, target, 3).await?;
+            let _ = release_session(d, ue, 1).await;
+            d.switch_off(ue).await;
+            if p.received == 0 {
+                return Err(format!(
+                    "released by the network ({}), re-established ({}), but {}",
+                    sm_cause_text(cause),
+                    session_text(&again),
+                    p.text(target)
+                ));
+            }
+            Ok(Step::Pass(format!(
+                "{how}released by the network ({}, {} Error Indication(s)); re-established {}; {}",
+                sm_cause_text(cause),
+                indications(d),
+                session_text(&again),
+                p.text(target)
+            )))
+        }
+        "pdu-session-unknown-dnn" | "pdu-session-unsubscribed-slice" => {
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let (dnn, slice) = if name == "pdu-session-unknown-dnn" {
+                (UNKNOWN_DNN.to_string(), settings.session_slice())
+            } else {
+                (settings.dnn.clone(), Some(settings.unsubscribed_slice))
+            };
+            let asked = format!("DNN {dnn:?}, S-NSSAI {}", slice_text(slice));
+            let r = establishment(d, ue, 1, &dnn, slice).await?;
+            let detail = match r {
+                Establishment::Accepted(s) => {
+                    let _ = release_session(d, ue, 1).await;
+                    d.switch_off(ue).await;
+                    return Err(format!("{asked} accepted: {}", session_text(&s)));
+                }
+                Establishment::Rejected(c) => format!("Establishment Reject {}", sm_cause_text(Some(c))),
+                Establishment::NotForwarded(c) => {
+                    format!("DL NAS TRANSPORT, payload not forwarded: 5GMM #{} {c:?}", c.value())
+                }
+                Establishment::Status(c) => format!("5GSM STATUS {}", sm_cause_text(Some(c))),
+            };
+            d.switch_off(ue).await;
+            Ok(Step::Pass(format!("{asked}: {detail}")))
+        }
         other => Err(format!("no scenario {other}")),
+    }
+}
+
+/// The DNN of `pdu-session-unknown-dnn`.
+const UNKNOWN_DNN: &str = "no-such-dnn";
+
+/// How an establishment ended.
+enum Establishment {
+    Accepted(crate::PduSession),
+    Rejected(SmCause),
+    NotForwarded(MmCause),
+    Status(SmCause),
+}
+
+/// Ask for a PDU session and wait for the answer; an accepted session also waits for
+/// its N3 tunnel at the gNB (PDU Session Resource Setup).
+async fn establishment(
+    d: &mut Driver,
+    ue: UeKey,
+    psi: u8,
+    dnn: &str,
+    slice: Option<(u8, Option<u32>)>,
+) -> Result<Establishment, String> {
+    d.sim
+        .establish_pdu_session(ue, psi, Some(dnn), slice)
+        .map_err(|e| e.to_string())?;
+    let mark = d.seen.len();
+    let r = d
+        .wait_for("PDU Session Establishment Accept or Reject", |e| match e {
+            SimEvent::Ue(k, UeEvent::PduSessionEstablished { psi: p, .. }) if *k == ue && *p == psi => Some(None),
+            SimEvent::Ue(k, UeEvent::PduSessionRejected { psi: p, cause }) if *k == ue && *p == psi => {
+                Some(Some(Establishment::Rejected(*cause)))
+            }
+            SimEvent::Ue(k, UeEvent::PayloadNotForwarded { psi: p, cause }) if *k == ue && *p == psi => {
+                Some(Some(Establishment::NotForwarded(*cause)))
+            }
+            SimEvent::Ue(k, UeEvent::SmStatusReceived { psi: p, cause }) if *k == ue && *p == psi => {
+                Some(Some(Establishment::Status(*cause)))
+            }
+            _ => None,
+        })
+        .await?;
+    if let Some(other) = r {
+        return Ok(other);
+    }
+    let up = |e: &SimEvent| matches!(e, SimEvent::Gnb(GnbEvent::PduSessionUp { ue: k, psi: p, .. }) if *k == ue && *p == psi);
+    let failed = d.seen.get(mark..).unwrap_or_default().iter().find_map(|e| match e {
+        SimEvent::Gnb(GnbEvent::PduSessionSetupFailed { ue: k, psi: p, cause }) if *k == ue && *p == psi => {
+            Some(*cause)
+        }
+        _ => None,
+    });
+    if let Some(cause) = failed {
+        return Err(format!(
+            "the gNB could not set the session up: Setup Request Transfer refused ({cause})"
+        ));
+    }
+    if !d.seen.get(mark..).unwrap_or_default().iter().any(up) {
+        d.wait_for("PDU Session Resource Setup Request", |e| up(e).then_some(()))
+            .await?;
+    }
+    let session = d
+        .sim
+        .ue(ue)
+        .and_then(|u| u.pdu_session(psi))
+        .cloned()
+        .ok_or("the session is gone again")?;
+    Ok(Establishment::Accepted(session))
+}
+
+/// An establishment that must be accepted.
+async fn accepted(
+    d: &mut Driver,
+    ue: UeKey,
+    psi: u8,
+    dnn: &str,
+    slice: Option<(u8, Option<u32>)>,
+) -> Result<crate::PduSession, String> {
+    match establishment(d, ue, psi, dnn, slice).await? {
+        Establishment::Accepted(s) => Ok(s),
+        Establishment::Rejected(c) => Err(format!(
+            "PDU session {psi} on {dnn:?}: Establishment Reject {}",
+            sm_cause_text(Some(c))
+        )),
+        Establishment::NotForwarded(c) => Err(format!(
+            "PDU session {psi} on {dnn:?}: payload not forwarded, 5GMM #{} {c:?}",
+            c.value()
+        )),
+        Establishment::Status(c) => Err(format!(
+            "PDU session {psi} on {dnn:?}: 5GSM STATUS {}",
+            sm_cause_text(Some(c))
+        )),
+    }
+}
+
+/// UE-requested release (TS 24.501 §6.4.3): Release Command, Release Complete, and
+/// the PDU SESSION RESOURCE RELEASE COMMAND at the gNB (TS 38.413 §8.2.2).
+async fn release_session(d: &mut Driver, ue: UeKey, psi: u8) -> Result<String, String> {
+    let mark = d.seen.len();
+    d.sim.release_pdu_session(ue, psi).map_err(|e| e.to_string())?;
+    let cause = d
+        .wait_for("PDU Session Release Command", |e| match e {
+            SimEvent::Ue(k, UeEvent::PduSessionReleased { psi: p, cause }) if *k == ue && *p == psi => Some(Ok(*cause)),
+            SimEvent::Ue(k, UeEvent::PduSessionReleaseRejected { psi: p, cause }) if *k == ue && *p == psi => {
+                Some(Err(format!("Release Reject {}", sm_cause_text(Some(*cause)))))
+            }
+            _ => None,
+        })
+        .await??;
+    let ngap = |e: &SimEvent| matches!(e, SimEvent::Gnb(GnbEvent::PduSessionReleaseCommand { ue: k, psis }) if *k == ue && psis.contains(&psi));
+    if !d.seen.get(mark..).unwrap_or_default().iter().any(ngap) {
+        d.wait_for("PDU Session Resource Release Command", |e| ngap(e).then_some(()))
+            .await?;
+    }
+    Ok(format!(
+        "PSI {psi} released: Release Command {}, PDU SESSION RESOURCE RELEASE",
+        sm_cause_text(cause)
+    ))
+}
+
+/// Bind N3 and make sure UEs can have TUNs; the reason to skip if not.
+async fn data_plane(settings: &Settings, d: &mut Driver) -> Result<(), String> {
+    tokio::task::spawn_blocking(user_plane::probe_tun)
+        .await
+        .map_err(|e| format!("TUN probe: {e}"))?
+        .map_err(|e| format!("no TUN/namespace for the UE's user plane (run as root with iproute2): {e}"))?;
+    d.start_user_plane(settings, true).await
+}
+
+/// A ping's outcome.
+struct Ping {
+    sent: usize,
+    received: usize,
+    rtt: String,
+    how: String,
+}
+
+impl Ping {
+    fn text(&self, target: Ipv4Addr) -> String {
+        format!(
+            "{} to {target}: {}/{} replies{}",
+            self.how,
+            self.received,
+            self.sent,
+            if self.rtt.is_empty() {
+                String::new()
+            } else {
+                format!(", rtt {}", self.rtt)
+            }
+        )
+    }
+}
+
+/// Ping `target` from the UE through PDU session `psi`: the system's `ping` inside the
+/// UE's namespace when there is one, else ICMP echo requests the simulator sends from
+/// the UE's address itself.
+async fn ping(d: &mut Driver, ue: UeKey, psi: u8, target: Ipv4Addr, count: u16) -> Result<Ping, String> {
+    let up = d.up.as_mut().ok_or("no user plane")?;
+    let namespace = up.namespace(ue).map(str::to_string);
+    if let (Some(ns), true) = (namespace, has_program("ping")) {
+        let args: Vec<String> = [
+            "netns",
+            "exec",
+            &ns,
+            "ping",
+            "-n",
+            "-c",
+            &count.to_string(),
+            "-W",
+            "2",
+            "-i",
+            "0.2",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([target.to_string()])
+        .collect();
+        let id = up.spawn_command("ip", &args);
+        let saved = d.timeout;
+        d.timeout = saved + Duration::from_secs(2 * u64::from(count) + 2);
+        let r = d
+            .wait_for("ping", |e| match e {
+                SimEvent::UserPlane(UserPlaneEvent::CommandDone { id: c, output, .. }) if *c == id => {
+                    Some(output.clone())
+                }
+                _ => None,
+            })
+            .await;
+        d.timeout = saved;
+        let output = r?;
+        let (sent, received) = ping_counts(&output).ok_or_else(|| format!("ping said: {}", output.trim()))?;
+        return Ok(Ping {
+            sent,
+            received,
+            rtt: ping_rtt(&output).unwrap_or_default(),
+            how: format!("`ping` in {ns}"),
+        });
+    }
+    let id = 0x4858; // "HX"
+    let mut rtts = Vec::new();
+    for seq in 1..=count {
+        d.up.as_mut()
+            .ok_or("no user plane")?
+            .ping(ue, psi, target, id, seq)
+            .await?;
+        let saved = d.timeout;
+        d.timeout = Duration::from_secs(2);
+        let r = d
+            .wait_for("ICMP echo reply", |e| match e {
+                SimEvent::UserPlane(UserPlaneEvent::EchoReply { seq: s, rtt, .. }) if *s == seq => Some(*rtt),
+                _ => None,
+            })
+            .await;
+        d.timeout = saved;
+        if let Ok(rtt) = r {
+            rtts.push(rtt.as_secs_f64() * 1000.0);
+        }
+    }
+    let rtt = if rtts.is_empty() {
+        String::new()
+    } else {
+        let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
+        format!("avg {avg:.2} ms")
+    };
+    Ok(Ping {
+        sent: usize::from(count),
+        received: rtts.len(),
+        rtt,
+        how: "ICMP echo from the simulator (no `ping` on this host)".into(),
+    })
+}
+
+/// Run a lab command to its end while the driver keeps pumping.
+async fn run_command(d: &mut Driver, what: &str, cmd: &str) -> Result<(), String> {
+    let up = d.up.as_mut().ok_or("no user plane")?;
+    let id = up.spawn_command("sh", &["-c".to_string(), cmd.to_string()]);
+    let saved = d.timeout;
+    d.timeout = saved.max(Duration::from_secs(60));
+    let r = d
+        .wait_for(what, |e| match e {
+            SimEvent::UserPlane(UserPlaneEvent::CommandDone { id: c, success, output }) if *c == id => {
+                Some((*success, output.clone()))
+            }
+            _ => None,
+        })
+        .await;
+    d.timeout = saved;
+    let (success, output) = r?;
+    if success {
+        Ok(())
+    } else {
+        Err(format!("{what} {cmd:?} failed: {}", output.trim()))
+    }
+}
+
+/// Whether `program` is an executable file on the PATH.
+fn has_program(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| std::fs::metadata(dir.join(program)).is_ok_and(|m| m.is_file()))
+    })
+}
+
+/// "3 packets transmitted, 3 received" (iputils and busybox).
+fn ping_counts(output: &str) -> Option<(usize, usize)> {
+    let line = output.lines().find(|l| l.contains("transmitted"))?;
+    let mut numbers = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .filter_map(|w| w.parse::<usize>().ok());
+    Some((numbers.next()?, numbers.next()?))
+}
+
+/// "min/avg/max/mdev = 0.045/0.052/0.060/0.006 ms".
+fn ping_rtt(output: &str) -> Option<String> {
+    let line = output.lines().find(|l| l.contains("min/avg/max"))?;
+    let (names, values) = line.split_once('=')?;
+    let names = names.split_whitespace().last()?;
+    Some(format!("{names} = {}", values.trim()))
+}
+
+/// The usual N6 gateway of a UE: the first address of its /16.
+fn gateway_guess(ue: Ipv4Addr) -> Ipv4Addr {
+    let [a, b, _, _] = ue.octets();
+    Ipv4Addr::new(a, b, 0, 1)
+}
+
+/// A PDU address a network may give a UE: unicast, not loopback, link-local,
+/// multicast, broadcast or "this network".
+fn sane_ue_address(ip: Ipv4Addr) -> Result<(), String> {
+    if ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.octets()[0] == 0
+        || ip.octets()[3] == 0
+        || ip.octets()[3] == 255
+    {
+        Err(format!("PDU address {ip} is not a usable UE address"))
+    } else {
+        Ok(())
+    }
+}
+
+fn session_text(s: &crate::PduSession) -> String {
+    let ip = s.ipv4.map(|i| i.to_string()).unwrap_or_else(|| "no IPv4".into());
+    let (dl, ul) = s.ambr_bps();
+    let rate = |b: Option<u64>| b.map(|b| format!("{}M", b / 1_000_000)).unwrap_or_else(|| "?".into());
+    let dns: Vec<String> = s.dns.iter().map(|d| d.to_string()).collect();
+    format!(
+        "PSI {} on {}: {ip}, QFI {}, AMBR {}/{} bit/s{}{}",
+        s.psi,
+        s.dnn.as_deref().unwrap_or("(default DNN)"),
+        s.qfi,
+        rate(dl),
+        rate(ul),
+        if dns.is_empty() {
+            String::new()
+        } else {
+            format!(", DNS {}", dns.join(" "))
+        },
+        s.mtu.map(|m| format!(", MTU {m}")).unwrap_or_default()
+    )
+}
+
+fn sm_cause_text(cause: Option<SmCause>) -> String {
+    match cause {
+        Some(c) => format!("#{} {c:?}", c.value()),
+        None => "(local)".into(),
+    }
+}
+
+fn slice_text(slice: Option<(u8, Option<u32>)>) -> String {
+    match slice {
+        Some((sst, Some(sd))) => format!("{sst}:{sd:06x}"),
+        Some((sst, None)) => sst.to_string(),
+        None => "none".into(),
     }
 }
 

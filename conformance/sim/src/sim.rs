@@ -1,13 +1,18 @@
 //! One gNB and its UEs, wired together, still sans-IO: NGAP octets in
 //! ([`Sim::handle_ngap`]), NGAP octets out ([`Sim::poll_transmit`]), and one stream of
 //! events from the gNB and every UE ([`Sim::poll_event`]) for the scenarios to check.
+//! Paging reaches the idle UE whose 5G-S-TMSI it names, which answers with a Service
+//! Request (TS 38.304 §7, TS 24.501 §5.6.2.2.1).
 
 use std::collections::{BTreeMap, VecDeque};
 
+use hexcore_nas::ie::ServiceType;
 use hexcore_ngap::FiveGSTmsi;
+use hexcore_ngap::procedures::RRCEstablishmentCause;
 
 use crate::gnb::{Gnb, GnbConfig, GnbError, GnbEvent, Transmit, UeKey};
-use crate::ue::{RegistrationKind, Ue, UeConfig, UeError, UeEvent};
+use crate::ue::{EstablishmentCause, RegistrationKind, Ue, UeConfig, UeError, UeEvent};
+use crate::user_plane::UserPlaneEvent;
 
 /// Something the gNB or a UE reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +38,8 @@ pub enum SimEvent {
     },
     /// The simulator could not pass a message on (no NG connection, a UE error).
     Error(String),
+    /// From the user plane glue (N3, the UEs' TUN devices); never from [`Sim`] itself.
+    UserPlane(UserPlaneEvent),
 }
 
 /// Why a simulator call failed.
@@ -130,6 +137,33 @@ impl Sim {
         self.with_ue(key, |ue| ue.service_request())
     }
 
+    /// Start a service request of a given type (TS 24.501 §5.6.1.2).
+    pub fn service_request_for(&mut self, key: UeKey, service_type: ServiceType) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.service_request_for(service_type))
+    }
+
+    /// Start a PDU session establishment (IPv4) on the UE.
+    pub fn establish_pdu_session(
+        &mut self,
+        key: UeKey,
+        psi: u8,
+        dnn: Option<&str>,
+        s_nssai: Option<(u8, Option<u32>)>,
+    ) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.establish_pdu_session(psi, dnn, s_nssai))
+    }
+
+    /// Start a UE-requested PDU session release.
+    pub fn release_pdu_session(&mut self, key: UeKey, psi: u8) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.release_pdu_session(psi))
+    }
+
+    /// The UE has uplink data for PDU session `psi` and no user plane: from idle it
+    /// sends a Service Request for data.
+    pub fn uplink_data_pending(&mut self, key: UeKey, psi: u8) -> Result<(), SimError> {
+        self.with_ue(key, |ue| ue.uplink_data_pending(psi))
+    }
+
     /// Handle one NGAP PDU from the AMF.
     pub fn handle_ngap(&mut self, octets: &[u8]) {
         self.gnb.handle(octets);
@@ -187,6 +221,22 @@ impl Sim {
                             u.connection_released();
                         }
                     }
+                    GnbEvent::Paging { s_tmsi, our_tai: true } => {
+                        // The UE camping here that the 5G-S-TMSI names, if idle.
+                        let found = self.ues.iter_mut().enumerate().find(|(_, u)| {
+                            !u.is_connected()
+                                && u.guti().is_some_and(|g| {
+                                    g.amf_set_id == s_tmsi.amf_set_id
+                                        && g.amf_pointer == s_tmsi.amf_pointer
+                                        && g.tmsi == s_tmsi.five_g_tmsi
+                                })
+                        });
+                        if let Some((i, u)) = found
+                            && let Err(e) = u.paged()
+                        {
+                            self.events.push_back(SimEvent::Error(format!("UE {i} paged: {e}")));
+                        }
+                    }
                     GnbEvent::InitialContextSetup { ue, security_key } => {
                         if let Some(k) = self.ues.get(ue.0).and_then(Ue::kgnb) {
                             self.events.push_back(SimEvent::KgnbChecked {
@@ -212,7 +262,12 @@ impl Sim {
                         amf_pointer: s.amf_pointer,
                         five_g_tmsi: s.tmsi,
                     });
-                    if let Err(e) = self.gnb.send_nas(key, t.nas, t.initial, s_tmsi) {
+                    let cause = match t.establishment_cause {
+                        EstablishmentCause::MoSignalling => RRCEstablishmentCause::mo_Signalling,
+                        EstablishmentCause::MoData => RRCEstablishmentCause::mo_Data,
+                        EstablishmentCause::MtAccess => RRCEstablishmentCause::mt_Access,
+                    };
+                    if let Err(e) = self.gnb.send_nas_with_cause(key, t.nas, t.initial, s_tmsi, cause) {
                         self.events.push_back(SimEvent::Error(e.to_string()));
                     }
                 }

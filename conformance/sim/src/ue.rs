@@ -20,24 +20,31 @@
 //!   security capabilities and the ngKSI; Complete (type 4) or Reject #23/#24 (§5.4.2);
 //! - Registration Complete when the Accept carries a 5G-GUTI (§5.5.1.2.4);
 //! - deregistration UE-originated (normal, switch-off) and network-initiated (§5.5.2);
-//! - identity response, service request, configuration update complete, 5GMM STATUS
-//!   for messages it cannot decode (§7).
+//! - identity response, service request (with the uplink data status and PDU session
+//!   status in the ciphered NAS message container, §5.6.1.2, §4.4.6), the answer to
+//!   paging, configuration update complete, 5GMM STATUS for messages it cannot decode
+//!   (§7);
+//! - 5GSM in UL/DL NAS TRANSPORT (§5.4.5): PDU session establishment, release and
+//!   modification ([`crate::ue_sm`]), and 5GSM payloads the AMF returns unforwarded.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
+use std::net::Ipv4Addr;
 
 use hexcore_nas::ie::{
-    DeregistrationType, Guti, IdentityType, MobileIdentity, NasKeySetIdentifier, NasMessageContainer, Nssai,
-    ProtectionScheme as NasScheme, RegistrationType, RegistrationTypeValue, ResStar, SNssai, STmsi, SchemeOutput,
-    ServiceType, Suci, SuciImsi, UeSecurityCapability,
+    DeregistrationType, Dnn, Guti, IdentityType, MobileIdentity, NasKeySetIdentifier, NasMessageContainer, Nssai,
+    PayloadContainerType, PduSessionType, ProtectionScheme as NasScheme, PsiBitmap, RegistrationType,
+    RegistrationTypeValue, RequestType, ResStar, SNssai, STmsi, SchemeOutput, ServiceType, Suci, SuciImsi,
+    UeSecurityCapability,
 };
 use hexcore_nas::mm::*;
-use hexcore_nas::{Message, MmCause, MmHeader, NasPdu, SecurityHeaderType, SecurityProtected};
+use hexcore_nas::{Message, MmCause, MmHeader, NasPdu, SecurityHeaderType, SecurityProtected, SmCause};
 use hexcore_security::keys::{self, ServingNetworkName};
 use hexcore_security::suci::{self, ProtectionScheme};
 use hexcore_security::{Direction, NasConnection, NasSecurityContext, Nea, Nia, Role};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
+use crate::ue_sm::{DEFAULT_PCO_REQUESTS, PduSession, PduSessionRequest, SessionState, Sm, SmTransmit};
 use crate::usim::{Challenge, Usim};
 
 /// How the UE conceals its SUPI.
@@ -99,6 +106,9 @@ pub struct UeConfig {
     pub follow_on_request: bool,
     /// Deliberate deviations.
     pub behaviour: Behaviour,
+    /// The empty items the extended PCO of a PDU Session Establishment Request asks for
+    /// (TS 24.008 Table 10.5.154 identifiers; [`crate::ue_sm::pco`]).
+    pub pco_requests: Vec<u16>,
 }
 
 impl UeConfig {
@@ -119,6 +129,7 @@ impl UeConfig {
             seed: 1,
             follow_on_request: false,
             behaviour: Behaviour::default(),
+            pco_requests: DEFAULT_PCO_REQUESTS.to_vec(),
         }
     }
 
@@ -185,6 +196,23 @@ pub struct UeTransmit {
     pub initial: bool,
     /// For an initial message from a registered UE: its 5G-S-TMSI (NGAP IE).
     pub s_tmsi: Option<STmsi>,
+    /// For an initial message: why the RRC connection is set up (TS 38.331), which the
+    /// gNB passes on in the Initial UE Message (TS 38.413 §9.3.1.111).
+    pub establishment_cause: EstablishmentCause,
+}
+
+/// The RRC establishment cause of an initial NAS message (TS 24.501 §5.6.1.2 and
+/// TS 38.331 `EstablishmentCause`, as the gNB forwards it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EstablishmentCause {
+    /// Mobile-originated signalling (registration, deregistration, service request
+    /// for signalling).
+    #[default]
+    MoSignalling,
+    /// Mobile-originated data (service request for uplink user data).
+    MoData,
+    /// Mobile-terminated access (the answer to paging).
+    MtAccess,
 }
 
 /// What the UE saw or did.
@@ -239,6 +267,69 @@ pub enum UeEvent {
     Discarded(String),
     /// Any other downlink message, by name.
     Received(String),
+    /// PDU Session Establishment Accept (TS 24.501 §6.4.1.3).
+    PduSessionEstablished {
+        /// PDU session identity.
+        psi: u8,
+        /// The PDU address, when IPv4.
+        ipv4: Option<Ipv4Addr>,
+        /// QFI of the default QoS rule.
+        qfi: u8,
+        /// DNN (the Accept's, else the requested one).
+        dnn: Option<String>,
+    },
+    /// PDU Session Establishment Reject (TS 24.501 §6.4.1.4).
+    PduSessionRejected {
+        /// PDU session identity.
+        psi: u8,
+        /// 5GSM cause.
+        cause: SmCause,
+    },
+    /// The PDU session ended: Release Command answered with Release Complete
+    /// (TS 24.501 §6.3.3, §6.4.3), or a local release (no cause).
+    PduSessionReleased {
+        /// PDU session identity.
+        psi: u8,
+        /// The Release Command's 5GSM cause; `None` for a local release.
+        cause: Option<SmCause>,
+    },
+    /// PDU Session Release Reject (TS 24.501 §6.4.3.4): the session stays.
+    PduSessionReleaseRejected {
+        /// PDU session identity.
+        psi: u8,
+        /// 5GSM cause.
+        cause: SmCause,
+    },
+    /// PDU Session Modification Command applied and completed (TS 24.501 §6.3.2).
+    PduSessionModified {
+        /// PDU session identity.
+        psi: u8,
+    },
+    /// The AMF sent a 5GSM message back in DL NAS TRANSPORT with a 5GMM cause
+    /// (TS 24.501 §5.4.5.3.3, e.g. #90 payload was not forwarded, #91 DNN not
+    /// supported or not subscribed in the slice).
+    PayloadNotForwarded {
+        /// PDU session identity.
+        psi: u8,
+        /// 5GMM cause.
+        cause: MmCause,
+    },
+    /// 5GSM STATUS received.
+    SmStatusReceived {
+        /// PDU session identity.
+        psi: u8,
+        /// 5GSM cause.
+        cause: SmCause,
+    },
+    /// 5GSM STATUS sent for a message the UE could not take.
+    SmStatusSent {
+        /// PDU session identity.
+        psi: u8,
+        /// 5GSM cause.
+        cause: SmCause,
+    },
+    /// Paging for this UE: it answers with a Service Request (TS 24.501 §5.6.2.2.1).
+    Paged,
 }
 
 /// The 5GMM state (TS 24.501 §5.1.3.2.1), without the substates.
@@ -286,8 +377,14 @@ pub struct Ue {
     initial_message: Option<Vec<u8>>,
     /// The initial message went with cleartext IEs only (no valid context).
     initial_cleartext_only: bool,
-    /// UL NAS COUNT of the Security Mode Complete (input of KgNB, TS 33.501 A.9).
-    smc_complete_count: Option<u32>,
+    /// UL NAS COUNT of the message the next KgNB derives from (TS 33.501 A.9,
+    /// §6.9.2.1.1): the Security Mode Complete, or the initial NAS message (Service
+    /// Request, registration) sent under an existing context.
+    kgnb_count: Option<u32>,
+    /// 5GSM.
+    sm: Sm,
+    /// PDU sessions with uplink data waiting for the user plane (TS 24.501 §5.6.1.1).
+    uplink_pending: BTreeSet<u8>,
     transmits: VecDeque<UeTransmit>,
     events: VecDeque<UeEvent>,
 }
@@ -303,6 +400,7 @@ impl Ue {
                 .ok_or(UeError::BadConfig("sqn_seen is more than Δ ahead"))?;
         }
         Ok(Ue {
+            sm: Sm::new(config.pco_requests.clone()),
             rng: StdRng::seed_from_u64(config.seed),
             usim,
             config,
@@ -313,7 +411,8 @@ impl Ue {
             guti: None,
             initial_message: None,
             initial_cleartext_only: false,
-            smc_complete_count: None,
+            kgnb_count: None,
+            uplink_pending: BTreeSet::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -351,14 +450,11 @@ impl Ue {
     }
 
     /// KgNB as the UE derives it (TS 33.501 A.9) with the UL NAS COUNT of its Security
-    /// Mode Complete, to compare with the key the AMF gave the gNB.
+    /// Mode Complete, or of the initial NAS message it sent under an existing context
+    /// (TS 33.501 §6.9.2.1.1), to compare with the key the AMF gave the gNB.
     pub fn kgnb(&self) -> Option<[u8; 32]> {
         let s = self.security.as_ref()?;
-        Some(keys::kgnb(
-            &s.kamf,
-            self.smc_complete_count?,
-            keys::AccessType::ThreeGpp,
-        ))
+        Some(keys::kgnb(&s.kamf, self.kgnb_count?, keys::AccessType::ThreeGpp))
     }
 
     /// The next uplink NAS PDU.
@@ -425,7 +521,7 @@ impl Ue {
                 .collect(),
         ));
         let full = Message::from(full).encode();
-        self.smc_complete_count = None;
+        self.kgnb_count = None;
         self.state = MmState::RegisteredInitiated;
         self.connected = true;
         let s_tmsi = if use_guti { self.guti.map(|g| g.s_tmsi()) } else { None };
@@ -438,6 +534,7 @@ impl Ue {
                     nas,
                     initial: true,
                     s_tmsi,
+                    establishment_cause: EstablishmentCause::MoSignalling,
                 });
             }
             Some(sec) => {
@@ -458,6 +555,7 @@ impl Ue {
                     nas,
                     initial: true,
                     s_tmsi,
+                    establishment_cause: EstablishmentCause::MoSignalling,
                 });
             }
         }
@@ -489,6 +587,7 @@ impl Ue {
         );
         self.send(Message::from(m))?;
         self.state = if switch_off {
+            self.release_sessions_locally();
             MmState::Deregistered
         } else {
             MmState::DeregisteredInitiated
@@ -496,31 +595,215 @@ impl Ue {
         Ok(())
     }
 
-    /// Start a service request from 5GMM-IDLE (TS 24.501 §5.6.1).
+    /// Start a service request from 5GMM-IDLE for signalling (TS 24.501 §5.6.1).
     pub fn service_request(&mut self) -> Result<(), UeError> {
+        self.service_request_for(ServiceType::Signalling)
+    }
+
+    /// Start a service request of `service_type` (TS 24.501 §5.6.1.2): the PDU session
+    /// status IE lists the UE's PDU sessions and the uplink data status IE those with
+    /// uplink data waiting ([`Ue::uplink_data_pending`]). Both are non-cleartext IEs
+    /// (§4.4.6): from 5GMM-IDLE the whole message goes ciphered in the NAS message
+    /// container of a Service Request holding only the cleartext IEs, the two
+    /// integrity protected together.
+    pub fn service_request_for(&mut self, service_type: ServiceType) -> Result<(), UeError> {
         let Some(guti) = self.guti else {
             return Err(UeError::WrongState {
                 procedure: "service request",
                 needs: "a 5G-GUTI",
             });
         };
-        let Some(sec) = &self.security else {
+        let Some(ksi) = self.security.as_ref().map(|s| s.ksi) else {
             return Err(UeError::WrongState {
                 procedure: "service request",
                 needs: "a security context",
             });
         };
-        let m = ServiceRequest::new(
+        let mut cleartext = ServiceRequest::new(
             MmHeader::default(),
-            NasKeySetIdentifier {
-                mapped: false,
-                ksi: sec.ksi,
-            },
-            ServiceType::Signalling,
+            NasKeySetIdentifier { mapped: false, ksi },
+            service_type,
             MobileIdentity::STmsi(guti.s_tmsi()),
         );
+        let mut full = cleartext.clone();
+        let psis: Vec<u8> = self
+            .sm
+            .psis()
+            .into_iter()
+            .filter(|p| !matches!(self.sm.state(*p), Some(SessionState::ActivePending { .. })))
+            .collect();
+        if !psis.is_empty() {
+            full.pdu_session_status = Some(PsiBitmap::from_psis(&psis));
+        }
+        let pending: Vec<u8> = self
+            .uplink_pending
+            .iter()
+            .copied()
+            .filter(|p| psis.contains(p))
+            .collect();
+        if !pending.is_empty() {
+            full.uplink_data_status = Some(PsiBitmap::from_psis(&pending));
+        }
+        let cause = match service_type {
+            ServiceType::Data => EstablishmentCause::MoData,
+            ServiceType::MobileTerminatedServices => EstablishmentCause::MtAccess,
+            _ => EstablishmentCause::MoSignalling,
+        };
         self.state = MmState::ServiceRequestInitiated;
-        self.send(Message::from(m))
+        if self.connected || full == cleartext {
+            return self.send_with(Message::from(full).encode(), cause);
+        }
+        let Some(sec) = self.security.as_mut() else {
+            return Err(UeError::WrongState {
+                procedure: "service request",
+                needs: "a security context",
+            });
+        };
+        let count = sec.ctx.next_tx_count();
+        let ciphered = hexcore_security::nea(
+            sec.ctx.nea(),
+            sec.ctx.knas_enc(),
+            count.count_input(),
+            NasConnection::ThreeGpp.bearer(),
+            Direction::Uplink,
+            &Message::from(full).encode(),
+        );
+        cleartext.nas_message_container = Some(NasMessageContainer(ciphered));
+        let nas = protect(sec, &Message::from(cleartext), SecurityHeaderType::IntegrityProtected)?;
+        self.connected = true;
+        self.kgnb_count = Some(count.value());
+        self.transmits.push_back(UeTransmit {
+            nas,
+            initial: true,
+            s_tmsi: Some(guti.s_tmsi()),
+            establishment_cause: cause,
+        });
+        Ok(())
+    }
+
+    /// The network paged this UE (TS 24.501 §5.6.2.2.1): from 5GMM-IDLE, a Service
+    /// Request for mobile terminated services.
+    pub fn paged(&mut self) -> Result<(), UeError> {
+        if self.connected || self.state != MmState::Registered {
+            return Ok(());
+        }
+        self.events.push_back(UeEvent::Paged);
+        self.service_request_for(ServiceType::MobileTerminatedServices)
+    }
+
+    /// The user plane has uplink data for PDU session `psi` but no radio bearer: from
+    /// 5GMM-IDLE the UE asks for it with a Service Request for data (TS 24.501
+    /// §5.6.1.1 b), naming the session in the uplink data status.
+    pub fn uplink_data_pending(&mut self, psi: u8) -> Result<(), UeError> {
+        if self.sm.session(psi).is_none() {
+            return Ok(());
+        }
+        self.uplink_pending.insert(psi);
+        if self.connected || self.state != MmState::Registered {
+            return Ok(());
+        }
+        self.service_request_for(ServiceType::Data)
+    }
+
+    /// Start a UE-requested PDU session establishment (TS 24.501 §6.4.1.2) of type
+    /// IPv4, in an UL NAS TRANSPORT with request type "initial request" (§5.4.5.2.2).
+    /// Needs 5GMM-REGISTERED and a signalling connection.
+    pub fn establish_pdu_session(
+        &mut self,
+        psi: u8,
+        dnn: Option<&str>,
+        s_nssai: Option<(u8, Option<u32>)>,
+    ) -> Result<(), UeError> {
+        self.can_sm("PDU session establishment")?;
+        self.sm.establish(PduSessionRequest {
+            psi,
+            dnn: dnn.map(str::to_string),
+            s_nssai,
+            pdu_session_type: PduSessionType::Ipv4,
+        })?;
+        self.flush_sm()
+    }
+
+    /// Start a UE-requested PDU session release (TS 24.501 §6.4.3.2).
+    pub fn release_pdu_session(&mut self, psi: u8) -> Result<(), UeError> {
+        self.can_sm("PDU session release")?;
+        self.sm.release(psi)?;
+        self.flush_sm()
+    }
+
+    /// An active PDU session.
+    pub fn pdu_session(&self, psi: u8) -> Option<&PduSession> {
+        self.sm.session(psi)
+    }
+
+    /// The 5GSM state of a PDU session identity (`None`: inactive).
+    pub fn pdu_session_state(&self, psi: u8) -> Option<&SessionState> {
+        self.sm.state(psi)
+    }
+
+    /// The PDU session identities not inactive.
+    pub fn pdu_sessions(&self) -> Vec<u8> {
+        self.sm.psis()
+    }
+
+    fn can_sm(&self, procedure: &'static str) -> Result<(), UeError> {
+        if self.state != MmState::Registered || self.security.is_none() {
+            return Err(UeError::WrongState {
+                procedure,
+                needs: "5GMM-REGISTERED",
+            });
+        }
+        if !self.connected {
+            return Err(UeError::WrongState {
+                procedure,
+                needs: "a signalling connection (5GMM-CONNECTED): a service request first",
+            });
+        }
+        Ok(())
+    }
+
+    /// Send what 5GSM queued, each in an UL NAS TRANSPORT, and pass its events on.
+    fn flush_sm(&mut self) -> Result<(), UeError> {
+        self.events.extend(self.sm.events.drain(..));
+        while let Some(t) = self.sm.poll_transmit() {
+            self.send(Message::from(ul_nas_transport(&t)))?;
+        }
+        Ok(())
+    }
+
+    /// Every PDU session ends with the registration (TS 24.501 §5.5.2.2.6,
+    /// §5.5.2.3.2: released locally).
+    fn release_sessions_locally(&mut self) {
+        for psi in self.sm.psis() {
+            self.sm.local_release(psi);
+        }
+        self.uplink_pending.clear();
+        self.events.extend(self.sm.events.drain(..));
+    }
+
+    fn dl_nas_transport(&mut self, t: &DlNasTransport) {
+        if t.payload_container_type != PayloadContainerType::N1SmInformation {
+            self.events
+                .push_back(UeEvent::Received(Message::from(t.clone()).summary()));
+            return;
+        }
+        let psi = t.pdu_session_id.map(|p| p.0);
+        let payload = &t.payload_container.0;
+        if let Some(cause) = t.cause {
+            self.sm.not_forwarded(psi, cause, payload);
+        } else {
+            match Message::decode(payload) {
+                Ok(m) if m.sm_header().is_some() => self.sm.handle(m),
+                Ok(m) => self.events.push_back(UeEvent::Discarded(format!(
+                    "{} in a DL NAS TRANSPORT for N1 SM information",
+                    m.name()
+                ))),
+                Err(e) => self.sm.undecodable(payload, e.sm_cause()),
+            }
+        }
+        if let Err(e) = self.flush_sm() {
+            self.events.push_back(UeEvent::Discarded(format!("cannot answer: {e}")));
+        }
     }
 
     /// Send a plain message in the current context (protected when there is one):
@@ -533,16 +816,29 @@ impl Ue {
     /// Send octets as the payload of a NAS PDU: protected (type 2) when a security
     /// context exists, as they are otherwise.
     pub fn send_raw(&mut self, plain: Vec<u8>) -> Result<(), UeError> {
+        self.send_with(plain, EstablishmentCause::MoSignalling)
+    }
+
+    fn send_with(&mut self, plain: Vec<u8>, establishment_cause: EstablishmentCause) -> Result<(), UeError> {
         let initial = !self.connected;
         self.connected = true;
         let nas = match self.security.as_mut() {
-            // An initial message goes integrity protected but not ciphered (§4.4.6).
-            Some(sec) if initial => protect_raw(sec, &plain, SecurityHeaderType::IntegrityProtected)?,
+            // An initial message goes integrity protected but not ciphered (§4.4.6);
+            // its COUNT derives the next KgNB (TS 33.501 §6.9.2.1.1).
+            Some(sec) if initial => {
+                self.kgnb_count = Some(sec.ctx.next_tx_count().value());
+                protect_raw(sec, &plain, SecurityHeaderType::IntegrityProtected)?
+            }
             Some(sec) => protect_raw(sec, &plain, SecurityHeaderType::IntegrityProtectedAndCiphered)?,
             None => plain,
         };
         let s_tmsi = if initial { self.guti.map(|g| g.s_tmsi()) } else { None };
-        self.transmits.push_back(UeTransmit { nas, initial, s_tmsi });
+        self.transmits.push_back(UeTransmit {
+            nas,
+            initial,
+            s_tmsi,
+            establishment_cause,
+        });
         Ok(())
     }
 
@@ -589,6 +885,7 @@ impl Ue {
             Message::AuthenticationReject(_) => {
                 self.security = None;
                 self.state = MmState::Deregistered;
+                self.release_sessions_locally();
                 self.events.push_back(UeEvent::AuthenticationRejected);
                 Ok(())
             }
@@ -601,16 +898,19 @@ impl Ue {
             Message::RegistrationAccept(a) if protected => self.registration_accept(&a),
             Message::RegistrationReject(r) => {
                 self.state = MmState::Deregistered;
+                self.release_sessions_locally();
                 self.events.push_back(UeEvent::RegistrationRejected(r.cause));
                 Ok(())
             }
             Message::DeregistrationAcceptUeOriginating(_) => {
                 self.state = MmState::Deregistered;
                 self.events.push_back(UeEvent::Deregistered);
+                self.release_sessions_locally();
                 Ok(())
             }
             Message::DeregistrationRequestUeTerminated(r) if protected => {
                 self.state = MmState::Deregistered;
+                self.release_sessions_locally();
                 self.events.push_back(UeEvent::DeregisteredByNetwork {
                     re_registration_required: r.deregistration_type.re_registration_required,
                     cause: r.cause,
@@ -619,13 +919,23 @@ impl Ue {
                     DeregistrationAcceptUeTerminated::new(MmHeader::default()),
                 ))
             }
-            Message::ServiceAccept(_) if protected => {
+            Message::ServiceAccept(a) if protected => {
                 self.state = MmState::Registered;
                 self.events.push_back(UeEvent::ServiceAccepted);
+                // §5.6.1.4.1: sessions the network no longer has end here too.
+                if let Some(status) = &a.pdu_session_status {
+                    self.sm.network_status(&status.psis());
+                }
+                self.uplink_pending.clear();
+                self.flush_sm()
+            }
+            Message::DlNasTransport(t) if protected => {
+                self.dl_nas_transport(&t);
                 Ok(())
             }
             Message::ServiceReject(r) => {
                 self.state = MmState::Registered;
+                self.uplink_pending.clear();
                 self.events.push_back(UeEvent::ServiceRejected(r.cause));
                 Ok(())
             }
@@ -703,6 +1013,7 @@ impl Ue {
                 nas,
                 initial: false,
                 s_tmsi: None,
+                establishment_cause: EstablishmentCause::MoSignalling,
             });
             ue.events.push_back(UeEvent::SecurityModeRejected(cause));
         };
@@ -773,8 +1084,9 @@ impl Ue {
                     nas,
                     initial: false,
                     s_tmsi: None,
+                    establishment_cause: EstablishmentCause::MoSignalling,
                 });
-                self.smc_complete_count = Some(count);
+                self.kgnb_count = Some(count);
                 self.pending = None;
                 self.security = Some(sec);
                 self.events.push_back(UeEvent::SecurityModeCompleted { nea, nia });
@@ -792,6 +1104,11 @@ impl Ue {
             self.guti = guti;
         }
         self.state = MmState::Registered;
+        // §5.5.1.3.4: sessions the network no longer has are released locally.
+        if let Some(status) = &a.pdu_session_status {
+            self.sm.network_status(&status.psis());
+            self.events.extend(self.sm.events.drain(..));
+        }
         self.events.push_back(UeEvent::Registered {
             guti,
             t3512: a.t3512_value.and_then(|t| t.seconds()),
@@ -930,6 +1247,19 @@ impl Ue {
     }
 }
 
+/// The UL NAS TRANSPORT carrying a 5GSM message (TS 24.501 §8.2.10): payload container
+/// type N1 SM information, the PDU session ID, and for an establishment the request
+/// type "initial request", the S-NSSAI and the DNN (§5.4.5.2.2).
+pub fn ul_nas_transport(t: &SmTransmit) -> UlNasTransport {
+    let mut ul = UlNasTransport::n1_sm(t.psi, &t.message);
+    if let Some(e) = &t.establishment {
+        ul.request_type = Some(RequestType::InitialRequest);
+        ul.s_nssai = e.s_nssai.map(|(sst, sd)| SNssai::new(sst, sd));
+        ul.dnn = e.dnn.as_deref().map(Dnn::from_name);
+    }
+    ul
+}
+
 fn protect(sec: &mut Security, m: &Message, header_type: SecurityHeaderType) -> Result<Vec<u8>, UeError> {
     protect_raw(sec, &m.encode(), header_type)
 }
@@ -1029,6 +1359,47 @@ mod tests {
             events.last(),
             Some(&UeEvent::AuthenticationFailureSent(MmCause::MacFailure))
         );
+    }
+
+    #[test]
+    fn ul_nas_transport_is_ueransims_octets() {
+        // UERANSIM v3.2.8's UL NAS TRANSPORT (TS 24.501 §8.2.10) with its PDU Session
+        // Establishment Request (see ue_sm.rs for the source): 7E 00 67, payload
+        // container type 1 (N1 SM), container 00 15 (21 octets), PDU session ID 12 01,
+        // request type 8_1 (initial request), S-NSSAI 22 01 01, DNN 25 09 08
+        // "internet".
+        let expected = "7e00670100152e0101c1ffff91a12801007b000780000a00000d00120181220101250908696e7465726e6574";
+        let mut sm = crate::ue_sm::Sm::new(vec![0x000a, 0x000d]);
+        sm.establish(PduSessionRequest {
+            psi: 1,
+            dnn: Some("internet".into()),
+            s_nssai: Some((1, None)),
+            pdu_session_type: PduSessionType::Ipv4,
+        })
+        .unwrap();
+        let t = sm.poll_transmit().unwrap();
+        assert_eq!(hex::encode(Message::from(ul_nas_transport(&t)).encode()), expected);
+        // A release request carries only the PDU session ID (UERANSIM: 0100062E0102D159241201).
+        let release = SmTransmit {
+            psi: 1,
+            message: Message::decode(&[0x2e, 0x01, 0x02, 0xd1, 0x59, 0x24]).unwrap(),
+            establishment: None,
+        };
+        assert_eq!(
+            hex::encode(Message::from(ul_nas_transport(&release)).encode()),
+            "7e00670100062e0102d159241201"
+        );
+    }
+
+    #[test]
+    fn sm_needs_a_registered_connected_ue() {
+        let mut ue = packetrusher_ue();
+        assert!(matches!(
+            ue.establish_pdu_session(1, Some("internet"), None),
+            Err(UeError::WrongState { .. })
+        ));
+        assert!(ue.release_pdu_session(1).is_err());
+        assert!(ue.pdu_sessions().is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod amf;
+mod pdu;
 mod runner;
 
 use amf::{Amf, Subscriber};
