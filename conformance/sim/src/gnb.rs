@@ -1077,6 +1077,174 @@ mod tests {
         );
     }
 
+    // oxirush-ngap 0.5.0 tests/fixtures/captured.tsv (as in hexcore-ngap's tests):
+    // captured-5, free5GC v4.2.3's PDU Session Resource Setup Request for AMF 1 / RAN 0,
+    // PDU session 1 with its NAS PDU (0x52 octets), S-NSSAI 1/010203, and a transfer
+    // with UL tunnel 127.0.0.8 TEID 2, IPv4, QFI 1 / 5QI 9.
+    static FREE5GC_SETUP_REQUEST: &str = "001d0080bb000004000a00020001005500020000004a008099004005527e02004d1fa7031d154befadc2285eae7651d51561b6d0311229991bb69939c8688b4f2d427c3ff25511791ae7164d473c406c657cd53d564975c79c18a26a328a6814d98528a70f04cd8077fe6779fafc7e40200102033d0000050082000a0c3b9aca00303b9aca00008b000a01f07f00000800000002007e400a001f7f0000080000000300860001000088000700010000091c00006e400a0c3b9aca00303b9aca00";
+    // captured-172, PacketRusher as gNB: its Setup Response for AMF 1 / RAN 1, session 1,
+    // DL tunnel 127.0.0.1 TEID 1, QFI 1.
+    static PACKETRUSHER_SETUP_RESPONSE: &str =
+        "201d0024000003000a40020001005540020001004b40110000010d0003e07f000001000000010001";
+    // captured-174, PacketRusher: Release Response, AMF 1 / RAN 1, session 1, and its
+    // Release Response Transfer `00`.
+    static PACKETRUSHER_RELEASE_RESPONSE: &str = "201c0018000003000a40020001005540020001004640050000010100";
+
+    /// A gNB with UE 0 on RAN UE NGAP ID 1, and free5GC's Setup Request readdressed to it
+    /// (RAN UE NGAP ID 1, PDU session 1 instead of 0 and 5; the transfer as captured).
+    fn gnb_with_setup_request() -> (Gnb, Vec<u8>) {
+        let mut g = packetrusher();
+        g.config.n3_address = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        g.send_nas(UeKey(0), vec![0x7e, 0x00, 0x41], true, None).unwrap();
+        g.poll_transmit().unwrap();
+        let mut req = PduSessionResourceSetupRequest::parse(
+            &NgapPdu::decode(&hex::decode(FREE5GC_SETUP_REQUEST).unwrap()).unwrap(),
+        )
+        .unwrap();
+        req.ran_ue_ngap_id = RanUeNgapId(1);
+        req.sessions[0].pdu_session_id = 1;
+        (g, req.build().unwrap().encode().unwrap())
+    }
+
+    #[test]
+    fn setup_response_is_packetrushers_octets() {
+        let (mut g, request) = gnb_with_setup_request();
+        g.handle(&request);
+        // TS 38.413 §8.2.1.2: the Response with the DL tunnel (127.0.0.1, first TEID 1)
+        // and the QoS flow, byte for byte what PacketRusher answered.
+        let t = g.poll_transmit().unwrap();
+        assert_eq!(
+            (t.stream, hex::encode(&t.data)),
+            (1, PACKETRUSHER_SETUP_RESPONSE.to_string())
+        );
+        let events: Vec<GnbEvent> = std::iter::from_fn(|| g.poll_event()).collect();
+        assert_eq!(
+            events[0],
+            GnbEvent::PduSessionUp {
+                ue: UeKey(0),
+                psi: 1,
+                upf: SocketAddr::from(([127, 0, 0, 8], 2152)),
+                ul_teid: 2,
+                dl_teid: 1,
+                qfi: 1,
+            }
+        );
+        assert!(matches!(&events[1], GnbEvent::DownlinkNas { nas, .. } if nas.len() == 0x52));
+        assert_eq!(g.sessions(UeKey(0)).len(), 1);
+
+        // The same session again: Setup Unsuccessful Transfer, multiple PDU session ID
+        // instances (§8.2.1.4).
+        g.handle(&request);
+        let rsp = PduSessionResourceSetupResponse::parse(&NgapPdu::decode(&g.poll_transmit().unwrap().data).unwrap())
+            .unwrap();
+        assert!(rsp.setup.is_empty());
+        let t: codec::PDUSessionResourceSetupUnsuccessfulTransfer =
+            codec::decode_open_type(&rsp.failed[0].transfer).unwrap();
+        assert_eq!(
+            Cause::from_codec(&t.cause),
+            Some(Cause::RadioNetwork(CauseRadioNetwork::MultiplePduSessionIdInstances))
+        );
+
+        // The UE Context Release Request names the session (§9.2.2.4).
+        g.ue_context_release_request(UeKey(0), Cause::RadioNetwork(CauseRadioNetwork::UserInactivity))
+            .unwrap();
+        let r = UeContextReleaseRequest::parse(&NgapPdu::decode(&g.poll_transmit().unwrap().data).unwrap()).unwrap();
+        assert_eq!(r.pdu_session_ids, vec![1]);
+    }
+
+    #[test]
+    fn release_response_is_packetrushers_octets() {
+        let (mut g, request) = gnb_with_setup_request();
+        g.handle(&request);
+        while g.poll_transmit().is_some() {}
+        while g.poll_event().is_some() {}
+        let cmd = PduSessionResourceReleaseCommand {
+            amf_ue_ngap_id: AmfUeNgapId::new(1).unwrap(),
+            ran_ue_ngap_id: RanUeNgapId(1),
+            nas_pdu: Some(vec![0x7e, 0x02, 0, 0, 0, 0, 1]),
+            sessions: vec![PduSessionTransferItem {
+                pdu_session_id: 1,
+                transfer: vec![0x10, 0x00],
+            }],
+        };
+        g.handle(&cmd.build().unwrap().encode().unwrap());
+        assert_eq!(
+            hex::encode(g.poll_transmit().unwrap().data),
+            PACKETRUSHER_RELEASE_RESPONSE
+        );
+        let events: Vec<GnbEvent> = std::iter::from_fn(|| g.poll_event()).collect();
+        assert_eq!(
+            events,
+            vec![
+                GnbEvent::PduSessionDown {
+                    ue: UeKey(0),
+                    psi: 1,
+                    dl_teid: 1
+                },
+                GnbEvent::PduSessionReleaseCommand {
+                    ue: UeKey(0),
+                    psis: vec![1]
+                },
+                GnbEvent::DownlinkNas {
+                    ue: UeKey(0),
+                    nas: vec![0x7e, 0x02, 0, 0, 0, 0, 1]
+                },
+            ]
+        );
+        assert!(g.sessions(UeKey(0)).is_empty());
+    }
+
+    #[test]
+    fn broken_transfer_and_modify() {
+        let (mut g, request) = gnb_with_setup_request();
+        // The transfer cut short: a transfer syntax error in the unsuccessful transfer.
+        let mut req = PduSessionResourceSetupRequest::parse(&NgapPdu::decode(&request).unwrap()).unwrap();
+        req.sessions[0].transfer.truncate(10);
+        g.handle(&req.build().unwrap().encode().unwrap());
+        let rsp = PduSessionResourceSetupResponse::parse(&NgapPdu::decode(&g.poll_transmit().unwrap().data).unwrap())
+            .unwrap();
+        let t: codec::PDUSessionResourceSetupUnsuccessfulTransfer =
+            codec::decode_open_type(&rsp.failed[0].transfer).unwrap();
+        assert_eq!(
+            Cause::from_codec(&t.cause),
+            Some(Cause::Protocol(CauseProtocol::TransferSyntaxError))
+        );
+        let e = g.poll_event();
+        assert!(
+            matches!(e, Some(GnbEvent::PduSessionSetupFailed { psi: 1, .. })),
+            "{e:?}"
+        );
+        // The NAS PDU still reaches the UE.
+        assert!(matches!(g.poll_event(), Some(GnbEvent::DownlinkNas { .. })));
+        // Modify: an unknown session fails (§8.2.3.4), a known one is answered.
+        g.handle(&request);
+        while g.poll_transmit().is_some() {}
+        while g.poll_event().is_some() {}
+        let modify = |psi| PduSessionResourceModifyRequest {
+            amf_ue_ngap_id: AmfUeNgapId::new(1).unwrap(),
+            ran_ue_ngap_id: RanUeNgapId(1),
+            sessions: vec![hexcore_ngap::procedures::PduSessionModifyItem {
+                pdu_session_id: psi,
+                nas_pdu: None,
+                // §9.3.4.3 with no IE: an empty protocol IE container.
+                transfer: vec![0x00, 0x00, 0x00],
+            }],
+        };
+        g.handle(&modify(1).build().unwrap().encode().unwrap());
+        let rsp = PduSessionResourceModifyResponse::parse(&NgapPdu::decode(&g.poll_transmit().unwrap().data).unwrap())
+            .unwrap();
+        assert_eq!((rsp.modified.len(), rsp.failed.len()), (1, 0));
+        g.handle(&modify(9).build().unwrap().encode().unwrap());
+        let rsp = PduSessionResourceModifyResponse::parse(&NgapPdu::decode(&g.poll_transmit().unwrap().data).unwrap())
+            .unwrap();
+        assert_eq!((rsp.modified.len(), rsp.failed.len()), (0, 1));
+        // Every truncation of the Setup Request: no panic, something reported.
+        for n in 0..request.len() {
+            g.handle(&request[..n]);
+            assert!(g.poll_event().is_some());
+        }
+    }
+
     #[test]
     fn ng_setup_failure_and_broken_input() {
         let mut g = packetrusher();
