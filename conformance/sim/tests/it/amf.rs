@@ -410,6 +410,8 @@ impl Amf {
             }
             (ProcedureCode::InitialUEMessage, _) => {
                 let m = InitialUeMessage::parse(&pdu).unwrap();
+                self.log
+                    .push(format!("RRC establishment cause {:?}", m.rrc_establishment_cause));
                 // A known 5G-S-TMSI (5G-TMSI = 0x1000 + AMF UE NGAP ID) finds its context.
                 let known = m
                     .five_g_s_tmsi

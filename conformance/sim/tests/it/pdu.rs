@@ -154,6 +154,15 @@ fn release_paging_and_reactivation() {
     let ev = drive(&mut sim, &mut amf);
     let u = ue_events(&ev, ue);
     assert_eq!(u, vec![UeEvent::Paged, UeEvent::ServiceAccepted]);
+    // TS 24.501 §5.6.1.2: the answer to paging is mobile-terminated access.
+    assert_eq!(
+        amf.log
+            .iter()
+            .filter(|l| l.starts_with("RRC establishment cause"))
+            .last()
+            .unwrap(),
+        "RRC establishment cause mt_Access"
+    );
     // Service Request → Initial Context Setup with the session, a new DL TEID, and the
     // KgNB of the Service Request's COUNT on both sides.
     assert!(amf.log.iter().any(|l| l == "re-activating [1]"));
@@ -190,6 +199,14 @@ fn uplink_data_from_idle_asks_for_service() {
     sim.uplink_data_pending(ue, 1).unwrap();
     let ev = drive(&mut sim, &mut amf);
     assert_eq!(ue_events(&ev, ue), vec![UeEvent::ServiceAccepted]);
+    assert_eq!(
+        amf.log
+            .iter()
+            .filter(|l| l.starts_with("RRC establishment cause"))
+            .last()
+            .unwrap(),
+        "RRC establishment cause mo_Data"
+    );
     assert!(
         gnb_events(&ev)
             .iter()
