@@ -158,8 +158,7 @@ fn release_paging_and_reactivation() {
     assert_eq!(
         amf.log
             .iter()
-            .filter(|l| l.starts_with("RRC establishment cause"))
-            .last()
+            .rfind(|l| l.starts_with("RRC establishment cause"))
             .unwrap(),
         "RRC establishment cause mt_Access"
     );
@@ -202,8 +201,7 @@ fn uplink_data_from_idle_asks_for_service() {
     assert_eq!(
         amf.log
             .iter()
-            .filter(|l| l.starts_with("RRC establishment cause"))
-            .last()
+            .rfind(|l| l.starts_with("RRC establishment cause"))
             .unwrap(),
         "RRC establishment cause mo_Data"
     );
