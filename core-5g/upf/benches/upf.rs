@@ -360,15 +360,28 @@ fn generator(args: &[String]) -> Res<()> {
             let m = b * per_call + j;
             let mut data = Vec::with_capacity(segs * size);
             for sg in 0..segs {
-                let t = (m * segs + sg) % 256;
+                // A GSO message is one UE's burst: one TEID, one flow, consecutive
+                // IP identifications (what a gNB sends back to back for one UE).
+                let t = m % 256;
                 if uplink {
-                    let inner = ip_udp(
+                    let mut inner = ip_udp(
                         Ipv4Addr::from(0x0a2d_0100 + t as u32),
                         Ipv4Addr::from(0xc0a8_c800 + 1 + (t % 250) as u32),
                         10000 + (t & 1023) as u16,
                         5001,
                         payload,
                     );
+                    inner[4..6].copy_from_slice(&(sg as u16 + 1).to_be_bytes());
+                    let sum: u32 = {
+                        inner[10..12].copy_from_slice(&[0, 0]);
+                        inner[..20]
+                            .chunks(2)
+                            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+                            .sum()
+                    };
+                    let sum = (sum & 0xffff) + (sum >> 16);
+                    let sum = (sum & 0xffff) + (sum >> 16);
+                    inner[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
                     data.extend_from_slice(&[0x30, 0xff]);
                     data.extend_from_slice(&(inner.len() as u16).to_be_bytes());
                     data.extend_from_slice(&(t as u32 + 1).to_be_bytes());

@@ -74,7 +74,8 @@ impl Upf {
         if s.tun.vnet_hdr {
             // The kernel may then hand us UDP super-packets and partial checksums;
             // the downlink workers split and finish them (crate::offload).
-            builder = builder.offload(Offload::CSUM | Offload::USO4);
+            // (Linux turns UDP segmentation on only with USO4 and USO6 together.)
+            builder = builder.offload(Offload::CSUM | Offload::USO4 | Offload::USO6);
         }
         if queues > 1 || s.tun.multiqueue {
             builder = builder.multi_queue(true);

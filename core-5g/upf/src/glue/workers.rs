@@ -41,6 +41,11 @@ pub struct DataPathStats {
     pub uplink_received: AtomicU64,
     /// Downlink packets read from the TUN.
     pub downlink_received: AtomicU64,
+    /// TUN writes (uplink) / reads (downlink): fewer than packets when offloads
+    /// batch them.
+    pub tun_writes: AtomicU64,
+    /// See `tun_writes`.
+    pub tun_reads: AtomicU64,
 }
 
 /// A plain copy of [`DataPathStats`].
@@ -64,6 +69,10 @@ pub struct StatsSnapshot {
     pub uplink_received: u64,
     /// Downlink packets read.
     pub downlink_received: u64,
+    /// TUN writes (uplink).
+    pub tun_writes: u64,
+    /// TUN reads (downlink).
+    pub tun_reads: u64,
 }
 
 impl DataPathStats {
@@ -80,6 +89,8 @@ impl DataPathStats {
             error_indications: l(&self.error_indications),
             uplink_received: l(&self.uplink_received),
             downlink_received: l(&self.downlink_received),
+            tun_writes: l(&self.tun_writes),
+            tun_reads: l(&self.tun_reads),
         }
     }
 }
@@ -91,6 +102,7 @@ struct Local {
     packets: u64,
     octets: u64,
     received: u64,
+    syscalls: u64,
     drops: [u64; 12],
 }
 
@@ -100,14 +112,21 @@ impl Local {
     }
 
     fn flush(&mut self, dir: Direction, stats: &DataPathStats, m: &Meters) {
-        let (p, o, r) = match dir {
-            Direction::Uplink => (&stats.uplink_packets, &stats.uplink_octets, &stats.uplink_received),
+        let (p, o, r, sc) = match dir {
+            Direction::Uplink => (
+                &stats.uplink_packets,
+                &stats.uplink_octets,
+                &stats.uplink_received,
+                &stats.tun_writes,
+            ),
             Direction::Downlink => (
                 &stats.downlink_packets,
                 &stats.downlink_octets,
                 &stats.downlink_received,
+                &stats.tun_reads,
             ),
         };
+        sc.fetch_add(self.syscalls, Ordering::Relaxed);
         p.fetch_add(self.packets, Ordering::Relaxed);
         o.fetch_add(self.octets, Ordering::Relaxed);
         r.fetch_add(self.received, Ordering::Relaxed);
@@ -178,6 +197,7 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
     let mut scratch = vec![0u8; HEADROOM + 65536];
     let vnet = tun.vnet_hdr_len();
     let vnet_none = [0u8; 64];
+    let mut coalescer = crate::offload::Coalescer::new();
     let mut notify = |n: Notice| {
         let _ = shared.notices.try_send(n);
     };
@@ -193,12 +213,28 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
         }
         let now = Instant::now();
         let tables = shared.tables.load();
+        // Charges of the packets waiting in the coalescer.
+        let mut held: Vec<Charge<'_>> = Vec::new();
         for d in batch.iter() {
             for seg in d.segments() {
                 local.received += 1;
                 match datapath::uplink(&tables, now, seg, &mut notify) {
                     Uplink::ToN6 { payload, charge } => {
                         let Some(inner) = seg.get(payload) else { continue };
+                        if vnet > 0 {
+                            // With a virtio-net header: join packets of one flow into
+                            // a super-packet, one write for all (crate::offload).
+                            if coalescer.push(inner) {
+                                held.push(charge);
+                                continue;
+                            }
+                            write_coalesced(&tun, &mut coalescer, &mut held, &mut local);
+                            if coalescer.start(inner) {
+                                held.push(charge);
+                                continue;
+                            }
+                        }
+                        local.syscalls += 1;
                         let written = if vnet > 0 {
                             tun.write_vectored(&[IoSlice::new(&vnet_none[..vnet]), IoSlice::new(inner)])
                         } else {
@@ -239,8 +275,20 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
                 }
             }
         }
+        write_coalesced(&tun, &mut coalescer, &mut held, &mut local);
+        drop(held);
         drop(tables);
         local.flush(Direction::Uplink, &shared.stats, &meters);
+    }
+}
+
+/// Write what the coalescer holds; count or refund its packets.
+fn write_coalesced(tun: &Tun, c: &mut crate::offload::Coalescer, held: &mut Vec<Charge<'_>>, local: &mut Local) {
+    let Some(bytes) = c.take() else { return };
+    local.syscalls += 1;
+    let ok = tun.write(bytes).is_ok();
+    for charge in held.drain(..) {
+        sent(local, ok, charge);
     }
 }
 
@@ -380,6 +428,7 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
                 Err(_) => break,
             };
             got += 1;
+            b.local.syscalls += 1;
             let Some(len) = n.checked_sub(vnet) else { continue };
             if vnet == 0 {
                 b.packet(&mut scratch, HEADROOM, len, &mut notify);
@@ -391,7 +440,7 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
             };
             if h.is_gso() {
                 // One read, many datagrams: each is matched and counted on its own.
-                let r = crate::offload::split_udp4(
+                let r = crate::offload::split_udp(
                     &h,
                     &scratch[HEADROOM..HEADROOM + len],
                     &mut segment,

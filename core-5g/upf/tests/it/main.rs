@@ -151,3 +151,83 @@ fn restart(dir: &Path) {
     assert!(r.kept_as.as_ref().is_some_and(|p| p.exists()));
     rt.block_on(upf.shutdown());
 }
+
+#[test]
+fn offloads_keep_every_packet_matched_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    in_new_namespace(|| offloads(&path));
+}
+
+fn offloads(dir: &Path) {
+    let rt = runtime();
+    let mut s = settings(dir, "d");
+    s.upf.tun.vnet_hdr = true;
+    let upf = rt.block_on(Upf::start(s)).unwrap();
+    let mut smf = Smf::new(upf.pfcp_addr);
+    smf.associate();
+    let (seid, teid) = smf.establish(0x44);
+    let gnb = hexcore_netdev::BatchSocket::bind(SocketAddr::new(GNB_IP.into(), 2152)).unwrap();
+    gnb.socket().set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let sink = UdpSocket::bind("10.45.0.1:5001").unwrap();
+    sink.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 65536];
+
+    // Uplink: a burst of 8 datagrams of one flow (consecutive IP identifications) in
+    // one GRO'd receive: coalesced into one TUN write, every one delivered.
+    let mut burst = Vec::new();
+    let mut inner_len = 0;
+    for i in 0..8u8 {
+        let mut inner = ip_udp(UE_IP, Ipv4Addr::new(10, 45, 0, 1), 5001, &[i; 200]);
+        inner[4..6].copy_from_slice(&u16::from(i + 1).to_be_bytes());
+        inner[10..12].copy_from_slice(&[0, 0]);
+        let mut sum: u32 = inner[..20]
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        inner[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        inner_len = inner.len();
+        burst.extend_from_slice(&gpdu(teid, &inner));
+    }
+    let seg = burst.len() / 8;
+    gnb.send_segments(&burst, seg as u16, upf.n3_addr).unwrap();
+    for i in 0..8u8 {
+        let (n, _) = sink.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &[i; 200][..], "datagram {i}");
+    }
+
+    // Downlink: a UDP GSO burst routed into the TUN reaches the UPF as one
+    // super-packet; each datagram leaves as its own G-PDU.
+    let app = hexcore_netdev::BatchSocket::bind("10.45.0.1:0".parse().unwrap()).unwrap();
+    let payload: Vec<u8> = (0..6 * 300).map(|i| (i / 300) as u8).collect();
+    app.send_segments(&payload, 300, "10.45.0.7:6000".parse().unwrap())
+        .unwrap();
+    for i in 0..6u8 {
+        let (n, _) = gnb.socket().recv_from(&mut buf).unwrap();
+        let g = hexcore_gtpu::parse_gpdu(&buf[..n]).unwrap();
+        assert_eq!((g.teid, g.qfi), (GNB_TEID, Some(9)));
+        let inner = &buf[g.payload.clone()];
+        assert_eq!(inner.len(), 328);
+        assert_eq!(&inner[28..], &[i; 300][..]);
+    }
+
+    wait_for(|| upf.stats().downlink_packets == 6);
+    let st = upf.stats();
+    // Fewer system calls than packets: the offloads batched them.
+    assert!(st.tun_writes < 8, "{st:?}");
+    assert!(st.tun_reads < 6, "{st:?}");
+    let rsp = smf.request(Pdu::session(seid, SessionDeletionRequest::new()));
+    let Message::SessionDeletionResponse(r) = rsp.message else {
+        panic!("{rsp:?}")
+    };
+    let v = r.usage_reports[0].volume_measurement.unwrap();
+    assert_eq!(
+        (v.uplink_packets, v.uplink_volume),
+        (Some(8), Some(8 * inner_len as u64))
+    );
+    assert_eq!((v.downlink_packets, v.downlink_volume), (Some(6), Some(6 * 328)));
+    rt.block_on(upf.shutdown());
+}
