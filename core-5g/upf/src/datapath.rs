@@ -78,16 +78,17 @@ pub enum Direction {
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
     /// Uplink PDRs by local TEID, by precedence.
-    pub uplink: FastMap<u32, Arc<[Arc<Pdr>]>>,
+    pub uplink: FastMap<u32, Arc<[Pdr]>>,
     /// Downlink PDRs by UE IPv4 address, by precedence.
-    pub downlink_v4: FastMap<u32, Arc<[Arc<Pdr>]>>,
+    pub downlink_v4: FastMap<u32, Arc<[Pdr]>>,
     /// Downlink PDRs by the UE's IPv6 /64 prefix, by precedence.
-    pub downlink_v6: FastMap<u64, Arc<[Arc<Pdr>]>>,
+    pub downlink_v6: FastMap<u64, Arc<[Pdr]>>,
 }
 
 /// A PDR as the data path uses it: the match criteria, and its FAR, URRs and QERs
-/// resolved.
-#[derive(Debug)]
+/// resolved. The PDRs of one lookup key sit in one allocation (one cache miss
+/// fewer per packet than a list of pointers).
+#[derive(Debug, Clone)]
 pub struct Pdr {
     /// The session's local SEID.
     pub seid: u64,
@@ -332,10 +333,19 @@ pub fn uplink<'t>(tables: &'t Tables, now: Instant, datagram: &[u8], notify: &mu
     let Some(inner) = datagram.get(g.payload.clone()) else {
         return Uplink::Dropped(DropReason::Malformed);
     };
-    let Some(ip) = IpView::parse(inner) else {
+    let Some(src) = Source::of(inner) else {
         return Uplink::Dropped(DropReason::Malformed);
     };
-    let Some(pdr) = pdrs.iter().find(|p| p.matches_uplink(g.qfi, &ip)) else {
+    // The full header (ports, protocol) only when an SDF filter needs it.
+    let ip = if pdrs.iter().any(|p| !p.sdf.is_empty()) {
+        let Some(ip) = IpView::parse(inner) else {
+            return Uplink::Dropped(DropReason::Malformed);
+        };
+        Some(ip)
+    } else {
+        None
+    };
+    let Some(pdr) = pdrs.iter().find(|p| p.matches_uplink(g.qfi, src, ip.as_ref())) else {
         return Uplink::Dropped(DropReason::NoPdr);
     };
     let len = inner.len() as u64;
@@ -445,27 +455,47 @@ pub fn downlink<'t>(
     }
 }
 
+/// The source of an uplink packet, read the cheap way.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    V4(u32),
+    /// The /64 prefix.
+    V6(u64),
+}
+
+impl Source {
+    #[inline]
+    fn of(p: &[u8]) -> Option<Source> {
+        match p.first()? >> 4 {
+            4 if p.len() >= 20 => Some(Source::V4(u32::from_be_bytes([p[12], p[13], p[14], p[15]]))),
+            6 if p.len() >= 40 => Some(Source::V6(u64::from_be_bytes(p[8..16].try_into().ok()?))),
+            _ => None,
+        }
+    }
+}
+
 /// Headroom to leave before a downlink packet.
 pub const HEADROOM: usize = MAX_ENCAP_HEADER_LEN;
 
 impl Pdr {
-    fn matches_uplink(&self, qfi: Option<u8>, ip: &IpView) -> bool {
+    fn matches_uplink(&self, qfi: Option<u8>, src: Source, ip: Option<&IpView>) -> bool {
         if !self.qfis.is_empty() && !qfi.is_some_and(|q| self.qfis.contains(&q)) {
             return false;
         }
-        match ip.src {
-            std::net::IpAddr::V4(a) => {
-                if self.ue_ipv4.is_some_and(|ue| ue != u32::from(a)) {
+        // TS 29.244 §5.2.1: a UE IP Address in an uplink PDI is the source address.
+        match src {
+            Source::V4(a) => {
+                if self.ue_ipv4.is_some_and(|ue| ue != a) {
                     return false;
                 }
             }
-            std::net::IpAddr::V6(a) => {
-                if self.ue_ipv6_prefix.is_some_and(|p| p != (u128::from(a) >> 64) as u64) {
+            Source::V6(prefix) => {
+                if self.ue_ipv6_prefix.is_some_and(|p| p != prefix) {
                     return false;
                 }
             }
         }
-        self.sdf.is_empty() || self.sdf.iter().any(|f| f.matches_uplink(ip))
+        self.sdf.is_empty() || ip.is_some_and(|ip| self.sdf.iter().any(|f| f.matches_uplink(ip)))
     }
 
     fn matches_downlink(&self, ip: &IpView) -> bool {

@@ -576,7 +576,7 @@ impl Rules {
             let Some(far) = p.far_id.and_then(|f| self.fars.get(&f)) else {
                 continue;
             };
-            let pdr = Arc::new(Pdr {
+            let pdr = Pdr {
                 seid,
                 id: p.id,
                 precedence: p.precedence,
@@ -595,7 +595,7 @@ impl Rules {
                     .collect(),
                 qers: p.qer_ids.iter().filter_map(|q| qers.get(q).cloned()).collect(),
                 buffer: buffer.clone(),
-            });
+            };
             if let Some(teid) = p.local_teid {
                 push(&mut out.uplink, teid, pdr);
             } else {
@@ -614,12 +614,12 @@ impl Rules {
 /// A session's compiled PDRs by lookup key, in precedence order.
 #[derive(Debug, Default)]
 pub(crate) struct Compiled {
-    pub uplink: Vec<(u32, Vec<Arc<Pdr>>)>,
-    pub downlink_v4: Vec<(u32, Vec<Arc<Pdr>>)>,
-    pub downlink_v6: Vec<(u64, Vec<Arc<Pdr>>)>,
+    pub uplink: Vec<(u32, Vec<Pdr>)>,
+    pub downlink_v4: Vec<(u32, Vec<Pdr>)>,
+    pub downlink_v6: Vec<(u64, Vec<Pdr>)>,
 }
 
-fn push<K: PartialEq>(v: &mut Vec<(K, Vec<Arc<Pdr>>)>, k: K, pdr: Arc<Pdr>) {
+fn push<K: PartialEq>(v: &mut Vec<(K, Vec<Pdr>)>, k: K, pdr: Pdr) {
     match v.iter_mut().find(|(key, _)| *key == k) {
         Some((_, list)) => list.push(pdr),
         None => v.push((k, vec![pdr])),
