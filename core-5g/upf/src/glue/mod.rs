@@ -163,6 +163,7 @@ impl Upf {
             stats: stats.clone(),
             notices: notice_tx,
             n3_address: IpAddr::V4(s.n3_address),
+            mtu: s.tun.mtu as usize,
             batch: s.batch,
             gro: s.gro,
             gso: s.gso,

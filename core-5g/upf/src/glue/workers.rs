@@ -171,6 +171,7 @@ pub(crate) struct Shared {
     pub stats: Arc<DataPathStats>,
     pub notices: tokio::sync::mpsc::Sender<Notice>,
     pub n3_address: IpAddr,
+    pub mtu: usize,
     pub batch: usize,
     pub gro: bool,
     pub gso: bool,
@@ -391,7 +392,12 @@ const MAX_SEGMENTS: usize = 64;
 
 /// The downlink worker: N6 → N3.
 pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun>) {
-    let slot = if shared.gso { 65000 } else { 4096 };
+    let max_packet = shared.mtu + 64;
+    let slot = if shared.gso {
+        65000.max(HEADROOM + max_packet)
+    } else {
+        HEADROOM + max_packet
+    };
     let Ok(mut out) = SendBatch::new(shared.batch, slot) else {
         tracing::error!("downlink worker: cannot allocate its batch");
         return;
@@ -420,9 +426,16 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
             run: None,
             messages: 0,
             local: &mut local,
+            max_packet,
         };
         let mut got = 0;
-        while got < shared.batch {
+        while vnet == 0 && got < shared.batch {
+            if !b.read_in_place(&tun, &mut scratch, &mut notify) {
+                break;
+            }
+            got += 1;
+        }
+        while vnet > 0 && got < shared.batch {
             let n = match tun.read(&mut scratch[read_at..]) {
                 Ok(n) => n,
                 Err(_) => break,
@@ -430,10 +443,6 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
             got += 1;
             b.local.syscalls += 1;
             let Some(len) = n.checked_sub(vnet) else { continue };
-            if vnet == 0 {
-                b.packet(&mut scratch, HEADROOM, len, &mut notify);
-                continue;
-            }
             let Ok(h) = hexcore_netdev::VnetHeader::parse(&scratch[read_at..HEADROOM]) else {
                 b.local.drop(DropReason::Malformed);
                 continue;
@@ -478,9 +487,118 @@ struct DlBatch<'t, 'b> {
     run: Option<Run>,
     messages: usize,
     local: &'b mut Local,
+    /// The largest packet a read can bring (MTU and some).
+    max_packet: usize,
 }
 
 impl<'t> DlBatch<'t, '_> {
+    /// Without offloads: read one packet straight into the send slot, where its
+    /// G-PDU goes (behind the previous datagram of a GSO run, or at the start of a
+    /// fresh slot), so that it is never copied in user space. False when the TUN
+    /// has nothing more.
+    fn read_in_place(&mut self, tun: &Tun, aside: &mut [u8], notify: &mut impl FnMut(Notice)) -> bool {
+        let slot_size = self.out.slot_size();
+        let base = match &self.run {
+            Some(r)
+                if self.gso
+                    && !r.closed
+                    && r.count < MAX_SEGMENTS
+                    && r.len + HEADROOM + self.max_packet <= slot_size =>
+            {
+                r.len
+            }
+            Some(_) => {
+                if let Some(r) = self.run.take() {
+                    commit(self.out, &r);
+                    self.messages += 1;
+                }
+                0
+            }
+            None => 0,
+        };
+        if base == 0 && self.out.is_full() {
+            flush(self.sock, self.out, &mut self.charges, self.local);
+            self.messages = 0;
+        }
+        let Some(slot) = self.out.free_slot() else { return false };
+        let Ok(n) = tun.read(&mut slot[base + HEADROOM..]) else {
+            return false;
+        };
+        self.local.syscalls += 1;
+        self.local.received += 1;
+        let (peer, flen, charge) = match datapath::downlink(self.tables, self.now, slot, base + HEADROOM, n, notify) {
+            Downlink::ToN3 { frame, peer, charge } => {
+                let flen = frame.len();
+                if frame.start != base {
+                    // An 8-octet header (no QFI): close the gap, in cache.
+                    slot.copy_within(frame, base);
+                }
+                (peer, flen, charge)
+            }
+            Downlink::Buffered => return true,
+            Downlink::Dropped(r) => {
+                self.local.drop(r);
+                return true;
+            }
+        };
+        match self.run.as_mut() {
+            Some(r) if base > 0 && r.peer == peer && flen <= r.segment => {
+                r.len += flen;
+                r.count += 1;
+                r.closed = flen < r.segment;
+            }
+            Some(_) => {
+                // Another peer or size: this datagram starts the next message.
+                let Some(tmp) = aside.get_mut(..flen) else {
+                    charge.refund();
+                    self.local.drop(DropReason::SendFailed);
+                    return true;
+                };
+                if let Some(slot) = self.out.free_slot() {
+                    tmp.copy_from_slice(&slot[base..base + flen]);
+                }
+                if let Some(r) = self.run.take() {
+                    commit(self.out, &r);
+                    self.messages += 1;
+                }
+                if self.out.is_full() {
+                    flush(self.sock, self.out, &mut self.charges, self.local);
+                    self.messages = 0;
+                }
+                let Some(slot) = self.out.free_slot() else {
+                    charge.refund();
+                    self.local.drop(DropReason::SendFailed);
+                    return true;
+                };
+                slot[..flen].copy_from_slice(tmp);
+                self.run = Some(Run {
+                    peer,
+                    segment: flen,
+                    count: 1,
+                    len: flen,
+                    closed: false,
+                });
+            }
+            None => {
+                self.run = Some(Run {
+                    peer,
+                    segment: flen,
+                    count: 1,
+                    len: flen,
+                    closed: false,
+                });
+            }
+        }
+        self.charges.push((charge, self.messages));
+        if !self.gso
+            && let Some(r) = self.run.take()
+        {
+            commit(self.out, &r);
+            self.messages += 1;
+        }
+        true
+    }
+
     fn packet(&mut self, buf: &mut [u8], at: usize, len: usize, notify: &mut impl FnMut(Notice)) {
         self.local.received += 1;
         match datapath::downlink(self.tables, self.now, buf, at, len, notify) {
