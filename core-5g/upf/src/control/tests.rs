@@ -989,3 +989,34 @@ fn sdf_precedence_gate_and_mbr() {
     n.now += Duration::from_millis(1500);
     assert!(n.downlink(1400, 0).is_ok());
 }
+
+#[test]
+fn time_threshold_and_time_quota() {
+    let mut n = Net::new();
+    n.associate();
+    let urr = CreateUrr::new(
+        UrrId(1),
+        MeasurementMethod::new(MeasurementMethod::VOLUM | MeasurementMethod::DURAT),
+        ReportingTriggers::new(ReportingTriggers::TIMTH | ReportingTriggers::TIMQU),
+    )
+    .time_threshold(Duration::from_secs(5))
+    .time_quota(Duration::from_secs(12));
+    let (_, teid) = n.establish(0x51, gnb_far(), urr);
+    n.uplink(teid, 72).unwrap();
+    n.advance(Duration::from_secs(5));
+    let urs = n.usage_reports();
+    assert_eq!(urs.len(), 1);
+    assert!(urs[0].usage_report_trigger.contains(UsageReportTrigger::TIMTH));
+    assert_eq!(urs[0].duration_measurement, Some(Duration::from_secs(5)));
+    assert_eq!(volume(&urs[0]).total_volume, Some(100));
+    n.advance(Duration::from_secs(7));
+    let urs = n.usage_reports();
+    // t = 10: TIMTH again; t = 12: the time quota is used up: reported, traffic stops.
+    assert!(
+        urs.iter()
+            .any(|u| u.usage_report_trigger.contains(UsageReportTrigger::TIMQU))
+    );
+    assert_eq!(n.uplink(teid, 72), Err(DropReason::Quota));
+    let total: Duration = urs.iter().filter_map(|u| u.duration_measurement).sum();
+    assert_eq!(total, Duration::from_secs(12), "durations add up exactly");
+}

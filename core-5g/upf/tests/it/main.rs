@@ -47,12 +47,21 @@ fn wait_for(mut ok: impl FnMut() -> bool) {
 fn session_over_pfcp_gtpu_through_the_tun_and_exact_usage() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
-    in_new_namespace(|| round_trip(&path));
+    in_new_namespace(|| round_trip(&path, 1, "a"));
 }
 
-fn round_trip(dir: &Path) {
+#[test]
+fn two_workers_on_a_multiqueue_tun() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    in_new_namespace(|| round_trip(&path, 2, "e"));
+}
+
+fn round_trip(dir: &Path, workers: usize, tag: &str) {
     let rt = runtime();
-    let upf = rt.block_on(Upf::start(settings(dir, "a"))).unwrap();
+    let mut s = settings(dir, tag);
+    s.upf.workers = workers;
+    let upf = rt.block_on(Upf::start(s)).unwrap();
     let mut smf = Smf::new(upf.pfcp_addr);
     smf.associate();
     let (seid, teid) = smf.establish(0x42);
