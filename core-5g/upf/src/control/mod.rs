@@ -776,6 +776,7 @@ impl UpfControl {
         };
         let cp_seid = session.cp_fseid.seid;
         let teids_before = session.rules.teids();
+        let ues_before = session.rules.ue_addresses();
         let mut rules = session.rules.clone();
         let mut choose = session.choose.clone();
         let mut ue_v4 = session.ue_v4;
@@ -857,14 +858,7 @@ impl UpfControl {
         };
         if let Err(r) = result {
             // Nothing changes: give back what this request allocated.
-            let keep_ues = self
-                .sessions
-                .get(&seid)
-                .and_then(|s| s.ue_v4)
-                .map(u32::from)
-                .into_iter()
-                .collect();
-            self.alloc.release(seid, &teids_before, &keep_ues);
+            self.alloc.release(seid, &teids_before, &ues_before);
             self.reject_event(MessageType::SessionModificationRequest, r.cause, r.reason.clone());
             let mut rsp = SessionModificationResponse::new(r.cause);
             rsp.offending_ie = r.offending_ie.map(OffendingIe);
@@ -900,8 +894,7 @@ impl UpfControl {
                 self.by_cp.insert((session.cp_node.clone(), f.seid), seid);
             }
             let keep_teids = session.rules.teids();
-            let keep_ues = session.ue_v4.map(u32::from).into_iter().collect();
-            self.alloc.release(seid, &keep_teids, &keep_ues);
+            self.alloc.release(seid, &keep_teids, &session.rules.ue_addresses());
             created_pdrs(&session.rules, self.config.n3_address)
                 .into_iter()
                 .filter(|c| !before_created.contains(&c.pdr_id.0))

@@ -543,6 +543,15 @@ impl Rules {
         Ok(())
     }
 
+    /// UE IPv4 addresses the session owns (downlink keys).
+    pub fn ue_addresses(&self) -> BTreeSet<u32> {
+        self.pdrs
+            .values()
+            .filter(|p| p.ue_is_destination || p.ue_chosen)
+            .filter_map(|p| p.ue_ipv4.map(u32::from))
+            .collect()
+    }
+
     /// Local TEIDs the PDRs use.
     pub fn teids(&self) -> BTreeSet<u32> {
         self.pdrs.values().filter_map(|p| p.local_teid).collect()

@@ -1020,3 +1020,32 @@ fn time_threshold_and_time_quota() {
     let total: Duration = urs.iter().filter_map(|u| u.duration_measurement).sum();
     assert_eq!(total, Duration::from_secs(12), "durations add up exactly");
 }
+
+#[test]
+fn a_refused_modification_keeps_the_session_s_addresses() {
+    let mut n = Net::new();
+    n.associate();
+    let (seid, _) = n.establish(0x51, gnb_far(), volume_urr());
+    let r = n.modify(
+        seid,
+        SessionModificationRequest::new().update_urrs([UpdateUrr::new(UrrId(9))]),
+    );
+    assert_eq!(r.cause, Cause::RuleCreationModificationFailure);
+    // Another session cannot take UE_IP, which still belongs to the first.
+    let req = SessionEstablishmentRequest::new(
+        NodeId::Ipv4(SMF_IP),
+        Fseid::v4(0x52, SMF_IP),
+        vec![
+            CreatePdr::new(
+                PdrId(1),
+                Precedence(1),
+                Pdi::new(SourceInterface::Core).ue_ip_addresses([UeIpAddress::destination_v4(UE_IP)]),
+            )
+            .far_id(FarId(2)),
+        ],
+        vec![gnb_far()],
+    );
+    let r = n.request(Pdu::session(0, req));
+    assert_eq!(cause_and_offending(&r).0, Cause::RuleCreationModificationFailure);
+    assert!(n.downlink(10, 0).is_ok());
+}
