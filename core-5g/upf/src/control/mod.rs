@@ -705,7 +705,7 @@ impl UpfControl {
                 choose: &mut choose,
                 ue_v4: &mut ue_v4,
                 removed_urrs: Vec::new(),
-                quota_changed: BTreeSet::new(),
+                updated_urrs: Vec::new(),
             };
             (|| {
                 for c in &req.create_fars {
@@ -783,6 +783,7 @@ impl UpfControl {
         let mut far_changes = Vec::new();
         let mut end_markers = Vec::new();
         let mut removed_urrs = Vec::new();
+        let mut updated_urrs = Vec::new();
         let result = {
             let mut a = Apply {
                 seid,
@@ -791,7 +792,7 @@ impl UpfControl {
                 choose: &mut choose,
                 ue_v4: &mut ue_v4,
                 removed_urrs: Vec::new(),
-                quota_changed: BTreeSet::new(),
+                updated_urrs: Vec::new(),
             };
             let r = (|| {
                 for r in &req.remove_pdrs {
@@ -854,6 +855,7 @@ impl UpfControl {
                 rules.check()
             })();
             removed_urrs.append(&mut a.removed_urrs);
+            updated_urrs.append(&mut a.updated_urrs);
             r
         };
         if let Err(r) = result {
@@ -886,6 +888,11 @@ impl UpfControl {
                 .map(|p| p.id)
                 .collect();
             session.rules = rules;
+            for (id, quota_changed) in updated_urrs {
+                if let Some(u) = session.rules.urrs.get_mut(&id) {
+                    u.arm(now, quota_changed);
+                }
+            }
             session.choose = choose;
             session.ue_v4 = ue_v4;
             if let Some(f) = req.cp_fseid {

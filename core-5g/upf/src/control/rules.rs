@@ -251,8 +251,10 @@ pub(crate) struct Apply<'a> {
     pub ue_v4: &'a mut Option<Ipv4Addr>,
     /// URRs removed, to report (final usage in the response, §7.5.5.2).
     pub removed_urrs: Vec<UrrCtl>,
-    /// URRs whose quota changed.
-    pub quota_changed: BTreeSet<u32>,
+    /// URRs updated, to arm once the request is committed (their counters are
+    /// shared with the data path: a refused request must not touch them), and
+    /// whether their quota changed.
+    pub updated_urrs: Vec<(u32, bool)>,
 }
 
 impl Rules {
@@ -412,8 +414,8 @@ impl Rules {
                 format!("URR {id}: PERIO without Measurement Period"),
             ));
         }
+        // A new URR's counters are not shared yet: arm it now.
         u.arm(a.now, true);
-        a.quota_changed.insert(id);
         self.urrs.insert(id, u);
         Ok(())
     }
@@ -446,10 +448,7 @@ impl Rules {
         if up.time_quota.is_some() {
             u.time_quota = up.time_quota;
         }
-        u.arm(a.now, quota_changed);
-        if quota_changed {
-            a.quota_changed.insert(id);
-        }
+        a.updated_urrs.push((id, quota_changed));
         Ok(())
     }
 

@@ -1025,12 +1025,17 @@ fn time_threshold_and_time_quota() {
 fn a_refused_modification_keeps_the_session_s_addresses() {
     let mut n = Net::new();
     n.associate();
-    let (seid, _) = n.establish(0x51, gnb_far(), volume_urr());
+    let (seid, teid) = n.establish(0x51, gnb_far(), volume_urr());
     let r = n.modify(
         seid,
-        SessionModificationRequest::new().update_urrs([UpdateUrr::new(UrrId(9))]),
+        SessionModificationRequest::new().update_urrs([
+            UpdateUrr::new(UrrId(1)).volume_quota(Volume::total(10)),
+            UpdateUrr::new(UrrId(9)),
+        ]),
     );
     assert_eq!(r.cause, Cause::RuleCreationModificationFailure);
+    // The refused quota never reached the data path.
+    assert_eq!(n.uplink(teid, 72), Ok(100));
     // Another session cannot take UE_IP, which still belongs to the first.
     let req = SessionEstablishmentRequest::new(
         NodeId::Ipv4(SMF_IP),
