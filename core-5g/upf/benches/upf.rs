@@ -154,23 +154,41 @@ fn orchestrate() -> Res<()> {
         }
     }
     println!();
-    println!("| case | forwarder | packets/s (median) | Gbit/s (T-PDU) | CPU ns/pkt | vs ceiling |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| case | forwarder | packets/s median (min–max) | Gbit/s (T-PDU) | CPU ns/pkt | generator pps | vs ceiling, same mode | vs one-syscall ceiling |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut ceilings: HashMap<String, f64> = HashMap::new();
     for (name, runs) in &table {
-        let med = median(runs.iter().map(|f| f.pps).collect());
+        let pps: Vec<f64> = runs.iter().map(|f| f.pps).collect();
+        let med = median(pps.clone());
+        let (lo, hi) = (
+            pps.iter().copied().fold(f64::MAX, f64::min),
+            pps.iter().copied().fold(0.0, f64::max),
+        );
         let ns = median(runs.iter().map(|f| f.ns_per_pkt).collect());
+        let generated = median(runs.iter().map(|f| f.gen_pps).collect());
         let (case, label) = name.split_once(" | ").unwrap_or((name, ""));
         let payload = if case.ends_with("1400") { 1400.0 } else { 64.0 };
         let gbps = med * (payload + 28.0) * 8.0 / 1e9;
-        let key = format!("{case}{}", label.contains("batched"));
-        let ratio = if label.starts_with("ceiling") {
-            ceilings.insert(key, med);
-            "—".to_string()
+        let batched = label.contains("batched");
+        let ratio = |key: String| ceilings.get(&key).map_or("—".into(), |c| format!("{:.2}×", med / c));
+        let (same, simple) = if label.starts_with("ceiling") {
+            ceilings.insert(format!("{case}{batched}"), med);
+            (
+                "—".to_string(),
+                if batched {
+                    ratio(format!("{case}false"))
+                } else {
+                    "—".into()
+                },
+            )
         } else {
-            ceilings.get(&key).map_or("—".into(), |c| format!("{:.2}×", med / c))
+            (ratio(format!("{case}{batched}")), ratio(format!("{case}false")))
         };
-        println!("| {case} | {label} | {med:.0} | {gbps:.2} | {ns:.0} | {ratio} |");
+        println!(
+            "| {case} | {label} | {med:.0} ({lo:.0}–{hi:.0}) | {gbps:.2} | {ns:.0} | {generated:.0} | {same} | {simple} |"
+        );
     }
     Ok(())
 }
