@@ -172,9 +172,11 @@ fn orchestrate() -> Res<()> {
         let payload = if case.ends_with("1400") { 1400.0 } else { 64.0 };
         let gbps = med * (payload + 28.0) * 8.0 / 1e9;
         let batched = label.contains("batched");
+        if label.starts_with("ceiling") {
+            ceilings.insert(format!("{case}{batched}"), med);
+        }
         let ratio = |key: String| ceilings.get(&key).map_or("—".into(), |c| format!("{:.2}×", med / c));
         let (same, simple) = if label.starts_with("ceiling") {
-            ceilings.insert(format!("{case}{batched}"), med);
             (
                 "—".to_string(),
                 if batched {
