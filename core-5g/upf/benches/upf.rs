@@ -131,28 +131,35 @@ fn orchestrate() -> Res<()> {
         .iter()
         .filter(|c| wanted.is_empty() || wanted.iter().any(|w| w == c.name))
     {
-        for (label, batched, ours) in [
+        let forwarders = [
             ("ceiling, one syscall/pkt", false, false),
             ("hexcore, simple", false, true),
             ("ceiling, batched", true, false),
             ("hexcore, batched", true, true),
-        ] {
-            let mut runs = Vec::new();
-            for _ in 0..reps {
-                let f = if ours {
-                    run_ours(&me, &ns, case, batched)?
+        ];
+        let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); forwarders.len()];
+        // Repetitions interleaved, so that the ceiling and this UPF see the same
+        // machine (other builds on a shared machine come and go).
+        for _ in 0..reps {
+            for (i, (label, batched, ours)) in forwarders.iter().enumerate() {
+                let quiet = wait_quiet();
+                let f = if *ours {
+                    run_ours(&me, &ns, case, *batched)?
                 } else {
-                    run_ceiling(&me, &ceiling, &ns, case, batched)?
+                    run_ceiling(&me, &ceiling, &ns, case, *batched)?
                 };
                 println!(
-                    "  {:7} {:26} {:>9.0} pps  {:>6.0} ns/pkt  (generator {:.0} pps)",
-                    case.name, label, f.pps, f.ns_per_pkt, f.gen_pps
+                    "  {:7} {:26} {:>9.0} pps  {:>6.0} ns/pkt  (generator {:.0} pps; idle before {:.0}%)",
+                    case.name, label, f.pps, f.ns_per_pkt, f.gen_pps, quiet
                 );
-                runs.push(f);
+                runs[i].push(f);
             }
-            table.push((format!("{} | {}", case.name, label), runs));
+        }
+        for ((label, _, _), r) in forwarders.iter().zip(runs) {
+            table.push((format!("{} | {}", case.name, label), r));
         }
     }
+    let _ = std::fs::remove_dir_all(&ceiling);
     println!();
     println!(
         "| case | forwarder | packets/s median (min–max) | Gbit/s (T-PDU) | CPU ns/pkt | generator pps | vs ceiling, same mode | vs one-syscall ceiling |"
@@ -193,6 +200,36 @@ fn orchestrate() -> Res<()> {
         );
     }
     Ok(())
+}
+
+/// Wait (up to 60 s) until the machine is idle (≥ 90 % of all CPUs over 0.5 s):
+/// other work on a shared machine would be measured too. Returns the idle share
+/// seen last.
+fn wait_quiet() -> f64 {
+    let read = || -> Option<(u64, u64)> {
+        let s = std::fs::read_to_string("/proc/stat").ok()?;
+        let v: Vec<u64> = s
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let idle = v.get(3)? + v.get(4)?;
+        Some((idle, v.iter().sum()))
+    };
+    let end = Instant::now() + Duration::from_secs(60);
+    let mut idle = 0.0;
+    while Instant::now() < end {
+        let Some((i0, t0)) = read() else { return 0.0 };
+        std::thread::sleep(Duration::from_millis(500));
+        let Some((i1, t1)) = read() else { return 0.0 };
+        idle = 100.0 * (i1 - i0) as f64 / (t1 - t0).max(1) as f64;
+        if idle >= 90.0 {
+            break;
+        }
+    }
+    idle
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
