@@ -1054,3 +1054,22 @@ fn a_refused_modification_keeps_the_session_s_addresses() {
     assert_eq!(cause_and_offending(&r).0, Cause::RuleCreationModificationFailure);
     assert!(n.downlink(10, 0).is_ok());
 }
+
+#[test]
+fn zero_thresholds_and_durations_are_no_triggers() {
+    let mut n = Net::new();
+    n.associate();
+    let urr = CreateUrr::new(
+        UrrId(1),
+        MeasurementMethod::new(MeasurementMethod::VOLUM),
+        ReportingTriggers::new(ReportingTriggers::VOLTH | ReportingTriggers::TIMTH),
+    )
+    .volume_threshold(Volume::total(0))
+    .time_threshold(Duration::ZERO);
+    let (_, teid) = n.establish(0x51, gnb_far(), urr);
+    n.uplink(teid, 72).unwrap();
+    n.uplink(teid, 72).unwrap();
+    n.advance(Duration::from_secs(5));
+    assert!(n.usage_reports().is_empty());
+    assert!(n.upf.poll_timeout().is_some_and(|t| t > n.now));
+}

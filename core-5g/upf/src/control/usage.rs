@@ -96,7 +96,8 @@ impl UrrCtl {
         let t = self
             .volume_threshold
             .filter(|_| self.triggers.contains(ReportingTriggers::VOLTH));
-        let target = |base: u64, v: Option<u64>| v.map_or(UNLIMITED, |v| base.saturating_add(v));
+        // A threshold of 0 would fire on every packet: treated as none.
+        let target = |base: u64, v: Option<u64>| v.filter(|v| *v > 0).map_or(UNLIMITED, |v| base.saturating_add(v));
         let r = self.reported;
         self.shared.set_thresholds(
             target(r.total_octets(), t.and_then(|t| t.total)),
@@ -135,11 +136,11 @@ impl UrrCtl {
     pub fn deadline(&self) -> Option<Instant> {
         let timth = self
             .time_threshold
-            .filter(|_| self.triggers.contains(ReportingTriggers::TIMTH))
+            .filter(|t| !t.is_zero() && self.triggers.contains(ReportingTriggers::TIMTH))
             .map(|t| self.measure_start + t);
         let timqu = self
             .time_quota
-            .filter(|_| !self.quota_reported)
+            .filter(|t| !t.is_zero() && !self.quota_reported)
             .map(|t| self.time_quota_start + t);
         [self.next_period, timth, timqu].into_iter().flatten().min()
     }
@@ -152,7 +153,7 @@ impl UrrCtl {
         if let Some(v) = self.volume_threshold
             && self.triggers.contains(ReportingTriggers::VOLTH)
         {
-            let hit = |limit: Option<u64>, used: u64| limit.is_some_and(|l| used >= l);
+            let hit = |limit: Option<u64>, used: u64| limit.is_some_and(|l| l > 0 && used >= l);
             if hit(v.total, since.total_octets())
                 || hit(v.uplink, since.uplink_octets)
                 || hit(v.downlink, since.downlink_octets)
@@ -167,12 +168,14 @@ impl UrrCtl {
             t |= UsageReportTrigger::PERIO;
         }
         if let Some(th) = self.time_threshold
+            && !th.is_zero()
             && self.triggers.contains(ReportingTriggers::TIMTH)
             && now.saturating_duration_since(self.measure_start) >= th
         {
             t |= UsageReportTrigger::TIMTH;
         }
         if let Some(tq) = self.time_quota
+            && !tq.is_zero()
             && !self.quota_reported
             && now.saturating_duration_since(self.time_quota_start) >= tq
         {
