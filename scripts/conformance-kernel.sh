@@ -53,7 +53,7 @@ export HEXCORE_DATA_DIR=/host/data
 ./hexcore subscriber keys > keys.txt || exit 2
 key() { grep "^profile \$1 (" keys.txt | grep -v uncompressed | sed 's/.*: //'; }
 kid() { grep "^profile \$1 (" keys.txt | grep -v uncompressed | sed 's/.*key id \([0-9]*\):.*/\1/'; }
-HEXCORE_N2__BIND=127.0.0.1 HEXCORE_METRICS__ENABLED=false ./hexcore up > up.log 2>&1 &
+HEXCORE_N2__BIND=127.0.0.1 HEXCORE_METRICS__BIND=127.0.0.1:9090 ./hexcore up > up.log 2>&1 &
 UP=\$!
 i=0
 until ./hexcore conformance run --amf 127.0.0.1:38412 --transport kernel --scenario ng-setup --timeout-ms 500 --out probe > /dev/null 2>&1; do
@@ -63,7 +63,8 @@ until ./hexcore conformance run --amf 127.0.0.1:38412 --transport kernel --scena
 done
 ./hexcore conformance run --amf 127.0.0.1:38412 --transport kernel $SCENARIO_ARGS \\
     --profile-a-key "\$(key A)" --profile-a-id "\$(kid A)" \\
-    --profile-b-key "\$(key B)" --profile-b-id "\$(kid B)" --out out
+    --profile-b-key "\$(key B)" --profile-b-id "\$(kid B)" --out out \\
+    --network-deregister-cmd './hexcore ue deregister --api http://127.0.0.1:9090 {supi}'
 rc=\$?
 ./hexcore pcap out/conformance.pcap > pcap.txt 2>&1 || { echo "hexcore pcap failed on the suite's capture"; tail -20 pcap.txt; rc=1; }
 kill \$UP

@@ -6,9 +6,11 @@ set -euo pipefail
 # System packages the build and the tests need:
 #   build-essential, pkg-config — C toolchain for crates that build C (crc32c's fallback, ring…)
 #   libclang-dev               — bindgen for RocksDB's C API (librocksdb-sys)
-#   iproute2                    — `ip netns`/`ip tuntap` for user-plane tests
+#   iproute2                    — `ip netns`/`ip link` for the user-plane tests
+#   iputils-ping                — `ping` through a simulated UE's PDU session
+#   iptables                    — N6 NAT of `hexcore up` (not used by the tests: --no-nat)
 #   python3                     — helper scripts (sctp-vm kit)
-PACKAGES=(build-essential pkg-config libclang-dev iproute2 python3 ca-certificates)
+PACKAGES=(build-essential pkg-config libclang-dev iproute2 iputils-ping iptables python3 ca-certificates)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

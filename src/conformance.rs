@@ -36,7 +36,7 @@ enum Cmd {
     /// Register many UEs at a given rate and report registrations/s and latency.
     Load(LoadArgs),
     /// Print the suite's subscribers as a CSV for `hexcore subscriber import`.
-    Subscribers(Common),
+    Subscribers(SubscribersArgs),
     /// List the scenarios.
     List,
 }
@@ -96,6 +96,15 @@ struct Common {
 }
 
 #[derive(clap::Args)]
+struct SubscribersArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Subscribed DNNs (the PDU session scenarios use the first two: --dnn, --dnn2).
+    #[arg(long = "dnn", default_values = ["internet", "ims"])]
+    dnns: Vec<String>,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     #[command(flatten)]
     common: Common,
@@ -105,6 +114,49 @@ struct RunArgs {
     /// Where to write report.json, junit.xml and the pcaps.
     #[arg(long, default_value = "conformance-out")]
     out: PathBuf,
+    /// A shell command that makes the core deregister a UE from the network side;
+    /// `{supi}` becomes the UE's IMSI. For hexcore: 'hexcore ue deregister {supi}'.
+    /// Without it the network-initiated deregistration scenario is skipped.
+    #[arg(long)]
+    network_deregister_cmd: Option<String>,
+    #[command(flatten)]
+    user_plane: UserPlaneArgs,
+}
+
+/// The PDU session scenarios' settings.
+#[derive(clap::Args)]
+struct UserPlaneArgs {
+    /// DNN of the PDU session scenarios.
+    #[arg(long, default_value = "internet")]
+    dnn: String,
+    /// Second DNN (pdu-session-two-dnns).
+    #[arg(long, default_value = "ims")]
+    dnn2: String,
+    /// The simulated gNB's N3 address (where the UPF sends GTP-U); default 127.0.0.2
+    /// when the AMF is on loopback, else the local address of the route to the AMF.
+    #[arg(long)]
+    n3_address: Option<std::net::IpAddr>,
+    /// The simulated gNB's N3 port.
+    #[arg(long, default_value_t = 2152)]
+    n3_port: u16,
+    /// What pdu-session-ping pings; default the first address of the UE's /16 (10.45.0.1
+    /// for hexcore's pool), the usual N6 gateway of a UPF.
+    #[arg(long)]
+    ping_target: Option<std::net::Ipv4Addr>,
+    /// A shell command that sends downlink data to a UE ({ue_ip} becomes its address),
+    /// for pdu-session-idle-downlink-paging; skipped without it.
+    #[arg(long)]
+    downlink_cmd: Option<String>,
+    /// A shell command that restarts the UPF, for pdu-session-upf-restart; skipped
+    /// without it.
+    #[arg(long)]
+    upf_restart_cmd: Option<String>,
+    /// How long after the UPF restart to try the session again, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    upf_restart_wait_ms: u64,
+    /// An S-NSSAI the subscribers do not have, as SST or SST:SD (hex).
+    #[arg(long, default_value = "1:abcdef")]
+    unsubscribed_slice: String,
 }
 
 #[derive(clap::Args)]
@@ -130,21 +182,41 @@ pub fn run(args: &Args) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Cmd::Subscribers(c) => match settings(c) {
+        Cmd::Subscribers(a) => match settings(&a.common) {
             Ok(s) => {
-                println!("imsi,k,opc");
+                // The slices the gNB offers, and the DNNs the scenarios ask for.
+                let nssai: Vec<String> = s
+                    .slices
+                    .iter()
+                    .map(|(sst, sd)| match sd {
+                        Some(sd) => format!("{sst}:{sd:06x}"),
+                        None => sst.to_string(),
+                    })
+                    .collect();
+                println!("imsi,k,opc,nssai,dnn");
                 for i in 0..s.ues {
-                    println!("{},{},{}", s.imsi(i), hex::encode(s.k), hex::encode(s.opc));
+                    println!(
+                        "{},{},{},{},{}",
+                        s.imsi(i),
+                        hex::encode(s.k),
+                        hex::encode(s.opc),
+                        nssai.join(";"),
+                        a.dnns.join(";")
+                    );
                 }
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),
         },
         Cmd::Run(r) => {
-            let s = match settings(&r.common) {
+            let mut s = match settings(&r.common) {
                 Ok(s) => s,
                 Err(e) => return fail(&e),
             };
+            s.network_deregister_cmd = r.network_deregister_cmd.clone();
+            if let Err(e) = user_plane_settings(&mut s, &r.user_plane) {
+                return fail(&e);
+            }
             let rt = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,
                 Err(e) => return fail(&format!("tokio: {e}")),
@@ -207,6 +279,35 @@ fn key16(name: &str, text: &str) -> Result<[u8; 16], String> {
         .ok_or_else(|| format!("--{name} must be 32 hex digits"))
 }
 
+fn user_plane_settings(s: &mut Settings, u: &UserPlaneArgs) -> Result<(), String> {
+    s.dnn = u.dnn.clone();
+    s.dnn2 = u.dnn2.clone();
+    s.n3_address = u.n3_address;
+    s.n3_port = u.n3_port;
+    s.ping_target = u.ping_target;
+    s.downlink_cmd = u.downlink_cmd.clone();
+    s.upf_restart_cmd = u.upf_restart_cmd.clone();
+    s.upf_restart_wait = Duration::from_millis(u.upf_restart_wait_ms);
+    s.unsubscribed_slice = slice(&u.unsubscribed_slice)?;
+    Ok(())
+}
+
+/// `SST` or `SST:SD` (SD in hex).
+fn slice(item: &str) -> Result<(u8, Option<u32>), String> {
+    let (sst, sd) = match item.split_once(':') {
+        Some((a, b)) => (a, Some(b)),
+        None => (item, None),
+    };
+    let sst: u8 = sst.trim().parse().map_err(|_| format!("bad SST in {item:?}"))?;
+    let sd = sd
+        .map(|d| u32::from_str_radix(d.trim(), 16).map_err(|_| format!("bad SD in {item:?}")))
+        .transpose()?;
+    if sd.is_some_and(|d| d > 0xFF_FFFF) {
+        return Err(format!("SD in {item:?} is more than 24 bits"));
+    }
+    Ok((sst, sd))
+}
+
 fn settings(c: &Common) -> Result<Settings, String> {
     let mut s = Settings::new(c.amf, c.transport);
     if c.mcc.len() != 3 || !(2..=3).contains(&c.mnc.len()) {
@@ -215,21 +316,7 @@ fn settings(c: &Common) -> Result<Settings, String> {
     s.mcc = c.mcc.clone();
     s.mnc = c.mnc.clone();
     s.tac = c.tac;
-    s.slices = c
-        .slices
-        .split(',')
-        .map(|item| {
-            let (sst, sd) = match item.split_once(':') {
-                Some((a, b)) => (a, Some(b)),
-                None => (item, None),
-            };
-            let sst: u8 = sst.trim().parse().map_err(|_| format!("bad SST in {item:?}"))?;
-            let sd = sd
-                .map(|d| u32::from_str_radix(d.trim(), 16).map_err(|_| format!("bad SD in {item:?}")))
-                .transpose()?;
-            Ok((sst, sd))
-        })
-        .collect::<Result<_, String>>()?;
+    s.slices = c.slices.split(',').map(slice).collect::<Result<_, String>>()?;
     if !c.imsi.bytes().all(|b| b.is_ascii_digit()) || c.imsi.len() < 6 || c.imsi.len() > 15 {
         return Err("--imsi must be 6 to 15 digits".into());
     }

@@ -10,10 +10,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod conformance;
+mod nat;
 mod pcap;
 mod subscriber;
 mod time;
+mod ue;
 mod up;
+mod upf;
 
 /// hexcore: the network core for community-owned 5G.
 #[derive(Parser)]
@@ -41,19 +44,42 @@ enum Command {
     /// Start the control plane (AMF with the AUSF/UDM in process): no configuration
     /// needed; `--config FILE` to change any of it. Stops cleanly on SIGTERM.
     Up(up::Args),
+    /// The UEs of a running `hexcore up`: list them, deregister one (operator API).
+    Ue(ue::Args),
+    /// Run a UPF alone (N4 PFCP, N3 GTP-U, N6 TUN), for an SMF elsewhere: another
+    /// `hexcore up --no-upf`, or another vendor's SMF. Needs CAP_NET_ADMIN.
+    Upf(upf::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Pcap(_) | Command::Subscriber(_) | Command::Ue(_)) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Command::Pcap(args) => pcap::run(&args),
         Command::Up(args) => up::run(&args),
         Command::Subscriber(args) => subscriber::run(&args),
         Command::Conformance(args) => conformance::run(&args),
+        Command::Ue(args) => ue::run(&args),
+        Command::Upf(args) => upf::run(&args),
     }
 }
 
 /// Reads a file named on the command line, with the name in the error.
 fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// `hexcore subscriber list | head` must end quietly when `head` closes the pipe, as Unix
+/// tools do. Rust ignores SIGPIPE, which turns the write error into a panic in
+/// `println!`; the commands that only print get the default disposition back. (Not the
+/// servers and the simulator: a peer closing a socket must not kill them.)
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with SIG_DFL for SIGPIPE installs no handler code; it is called
+    // before this process starts any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -1,5 +1,6 @@
 //! `hexcore pcap FILE`: decode every NGAP message in a capture, and the NAS-5GS inside,
-//! and check that each re-encodes to exactly the bytes captured.
+//! every PFCP message (UDP 8805, N4) and every GTP-U message (UDP 2152, N3), and check
+//! that each re-encodes to exactly the bytes captured.
 //!
 //! Conformance labs judge a core first on whether it decodes and produces exactly what the
 //! specs say; this command turns any capture (ours, a test lab's, a commercial gNB's) into
@@ -9,7 +10,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hexcore_capture::{Dissector, Reader, SctpMessage};
+use hexcore_capture::{Dissector, GTPU_PORT, PFCP_PORT, Reader, SctpMessage, UdpDatagram};
 use hexcore_nas::NasPdu;
 use hexcore_ngap::NgapPdu;
 use serde::Serialize;
@@ -68,7 +69,26 @@ pub fn run(args: &Args) -> ExitCode {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub messages: Vec<MessageReport>,
+    /// PFCP and GTP-U messages, in capture order.
+    pub user_plane: Vec<UserPlaneReport>,
     pub summary: Summary,
+}
+
+/// One PFCP or GTP-U message.
+#[derive(Debug, Serialize)]
+pub struct UserPlaneReport {
+    pub time: String,
+    pub timestamp_ns: u64,
+    pub src: String,
+    pub dst: String,
+    /// "pfcp" or "gtpu".
+    pub protocol: &'static str,
+    /// The message type, e.g. "SessionEstablishmentRequest", "GPdu".
+    pub message: Option<String>,
+    /// PFCP: SEID and sequence number; GTP-U: TEID (and QFI of a G-PDU).
+    pub detail: String,
+    /// Decode or re-encode failure.
+    pub error: Option<String>,
 }
 
 /// One SCTP user message and what its NGAP (and NAS) decoded to.
@@ -104,6 +124,8 @@ pub struct Summary {
     pub sctp_packets: u64,
     pub ngap_messages: u64,
     pub nas_messages: u64,
+    pub pfcp_messages: u64,
+    pub gtpu_messages: u64,
     /// Messages (NGAP or NAS) that failed to decode or to re-encode to the same bytes.
     pub failures: u64,
     pub retransmissions_dropped: u64,
@@ -120,6 +142,7 @@ pub struct Summary {
 pub fn analyse(bytes: &[u8], extra_udp_ports: &[u16]) -> Result<Report, hexcore_capture::file::Error> {
     let mut dissector = Dissector::new(extra_udp_ports);
     let mut messages = Vec::new();
+    let mut user_plane = Vec::new();
     let mut summary = Summary::default();
     for record in Reader::new(bytes)? {
         let record = match record {
@@ -142,6 +165,16 @@ pub fn analyse(bytes: &[u8], extra_udp_ports: &[u16]) -> Result<Report, hexcore_
             summary.failures += report.nas.iter().filter(|n| n.error.is_some()).count() as u64;
             messages.push(report);
         }
+        for datagram in dissector.take_datagrams() {
+            for report in user_plane_datagram(&datagram) {
+                match report.protocol {
+                    "pfcp" => summary.pfcp_messages += 1,
+                    _ => summary.gtpu_messages += 1,
+                }
+                summary.failures += u64::from(report.error.is_some());
+                user_plane.push(report);
+            }
+        }
     }
     let stats = dissector.stats();
     summary.frames = stats.frames;
@@ -152,7 +185,11 @@ pub fn analyse(bytes: &[u8], extra_udp_ports: &[u16]) -> Result<Report, hexcore_
     for (name, n) in &stats.skipped {
         *summary.skipped.entry(name.clone()).or_default() += n;
     }
-    Ok(Report { messages, summary })
+    Ok(Report {
+        messages,
+        user_plane,
+        summary,
+    })
 }
 
 fn ngap_message(msg: &SctpMessage) -> MessageReport {
@@ -194,6 +231,76 @@ fn ngap_message(msg: &SctpMessage) -> MessageReport {
     };
     report.nas = pdu.nas_pdus().iter().map(|nas| nas_message(nas)).collect();
     report
+}
+
+/// The PFCP messages of a datagram to or from port 8805 (several when bundled with the
+/// FO flag, TS 29.244 §7.2.2.1), or its one GTP-U message.
+fn user_plane_datagram(d: &UdpDatagram) -> Vec<UserPlaneReport> {
+    let report = |protocol, message, detail, error| UserPlaneReport {
+        time: rfc3339_micros(d.timestamp_ns),
+        timestamp_ns: d.timestamp_ns,
+        src: d.src.to_string(),
+        dst: d.dst.to_string(),
+        protocol,
+        message,
+        detail,
+        error,
+    };
+    if d.src.port() == PFCP_PORT || d.dst.port() == PFCP_PORT {
+        let mut out = Vec::new();
+        let mut rest = &d.payload[..];
+        while !rest.is_empty() {
+            // Octets 3–4: length of the message after the first 4 octets (§7.2.2.1).
+            let len = match rest {
+                [_, _, a, b, ..] => 4 + usize::from(u16::from_be_bytes([*a, *b])),
+                _ => rest.len(),
+            };
+            let (one, next) = rest.split_at(len.min(rest.len()));
+            rest = next;
+            out.push(match hexcore_pfcp::Pdu::decode(one) {
+                Ok(pdu) => {
+                    let mut again = pdu.encode();
+                    // The FO flag is not part of the message: compare without it.
+                    if let (Some(a), Some(b)) = (again.first_mut(), one.first()) {
+                        *a = (*a & !0x04) | (b & 0x04);
+                    }
+                    let detail = format!(
+                        "seq={}{}",
+                        pdu.header.sequence_number,
+                        pdu.header.seid.map(|s| format!(" SEID={s:#x}")).unwrap_or_default()
+                    );
+                    let error =
+                        (again != one).then(|| format!("PFCP re-encode differs: {}", first_difference(one, &again)));
+                    report("pfcp", Some(format!("{:?}", pdu.message.message_type())), detail, error)
+                }
+                Err(e) => report("pfcp", None, String::new(), Some(format!("PFCP decode: {e}"))),
+            });
+            if len > one.len() {
+                break;
+            }
+        }
+        return out;
+    }
+    if d.src.port() != GTPU_PORT && d.dst.port() != GTPU_PORT {
+        return Vec::new();
+    }
+    let parsed = hexcore_gtpu::Packet::new_checked(&d.payload[..]).and_then(|p| {
+        let repr = hexcore_gtpu::Repr::parse(&p)?;
+        Ok((p.message_type(), repr.teid, repr.to_vec()?))
+    });
+    vec![match parsed {
+        Ok((t, teid, again)) => {
+            let qfi = hexcore_gtpu::parse_gpdu(&d.payload)
+                .ok()
+                .and_then(|v| v.qfi)
+                .map(|q| format!(" QFI={q}"))
+                .unwrap_or_default();
+            let error = (again != d.payload)
+                .then(|| format!("GTP-U re-encode differs: {}", first_difference(&d.payload, &again)));
+            report("gtpu", Some(format!("{t:?}")), format!("TEID={teid:#x}{qfi}"), error)
+        }
+        Err(e) => report("gtpu", None, String::new(), Some(format!("GTP-U decode: {e}"))),
+    }]
 }
 
 fn nas_message(bytes: &[u8]) -> NasReport {
@@ -249,14 +356,30 @@ fn print_text(report: &Report) {
             println!("    FAIL {e}");
         }
     }
+    for m in &report.user_plane {
+        println!(
+            "{}  {} → {} ({})  {}  {}",
+            m.time,
+            m.src,
+            m.dst,
+            m.protocol,
+            m.message.as_deref().unwrap_or("undecodable"),
+            m.detail
+        );
+        if let Some(e) = &m.error {
+            println!("    FAIL {e}");
+        }
+    }
     let s = &report.summary;
     let skipped: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!(
-        "{} frames, {} SCTP packets, {} NGAP messages, {} NAS messages, {} failures; {} retransmissions dropped; skipped: {}",
+        "{} frames, {} SCTP packets, {} NGAP messages, {} NAS messages, {} PFCP messages, {} GTP-U messages, {} failures; {} retransmissions dropped; skipped: {}",
         s.frames,
         s.sctp_packets,
         s.ngap_messages,
         s.nas_messages,
+        s.pfcp_messages,
+        s.gtpu_messages,
         s.failures,
         s.retransmissions_dropped,
         if skipped.is_empty() {

@@ -308,3 +308,95 @@ fn truncated_capture_is_a_failure_after_what_was_read() {
     assert_eq!(json["summary"]["ngap_messages"], 10);
     assert!(json["summary"]["file_error"].as_str().unwrap().contains("truncated"));
 }
+
+// Heartbeat Request, go-pfcp message/heartbeat-request_test.go (MIT).
+static PFCP_HEARTBEAT_REQUEST: [u8; 16] = [
+    0x20, 0x01, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x60, 0x00, 0x04, 0xdf, 0xd5, 0x2c, 0x00,
+];
+// srsRAN Project tests/unittests/gtpu/gtpu_test_shared.h gtpu_ping_ext_vec: a G-PDU to
+// TEID 1 with a DL PDU Session Container (QFI 1) around an ICMP echo reply.
+static GTPU_PING_EXT: [u8; 100] = [
+    0x34, 0xff, 0x00, 0x5c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x85, 0x01, 0x00, 0x01, 0x00, 0x45, 0x00, 0x00,
+    0x54, 0x1f, 0x6c, 0x00, 0x00, 0x40, 0x01, 0x46, 0x9c, 0x0a, 0x2d, 0x00, 0x01, 0x0a, 0x2d, 0x00, 0x47, 0x00, 0x00,
+    0x86, 0xb0, 0x00, 0x04, 0x00, 0x0d, 0x01, 0x70, 0xc1, 0x63, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x97, 0x07, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32,
+    0x33, 0x34, 0x35, 0x36, 0x37,
+];
+// go-gtp (MIT) gtpv1/message/error-indication_test.go: TEID Data I 0xdeadbeef, peer 1.1.1.1.
+static GTPU_ERROR_INDICATION: [u8; 24] = [
+    0x32, 0x1a, 0x00, 0x10, 0x11, 0x22, 0x33, 0x44, 0x00, 0x01, 0x00, 0x00, 0x10, 0xde, 0xad, 0xbe, 0xef, 0x85, 0x00,
+    0x04, 0x01, 0x01, 0x01, 0x01,
+];
+
+/// PFCP (N4) and GTP-U (N3) datagrams, as IPv4/UDP frames.
+fn write_user_plane_capture(path: &Path, datagrams: &[(u16, u16, &[u8])]) {
+    let mut w = Writer::new(std::fs::File::create(path).unwrap(), LinkType::Raw).unwrap();
+    for (i, (sport, dport, payload)) in datagrams.iter().enumerate() {
+        let frame = build_ipv4(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            IPPROTO_UDP,
+            &build_udp(*sport, *dport, payload),
+        );
+        w.write(1_795_501_088_000_000_000 + i as u64 * 1000, &frame).unwrap();
+    }
+    w.into_inner().unwrap();
+}
+
+#[test]
+fn pfcp_and_gtpu_decode_and_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n3n4.pcap");
+    // Two PFCP messages bundled in one datagram (FO flag, TS 29.244 §7.2.2.1).
+    let mut bundled = PFCP_HEARTBEAT_REQUEST.to_vec();
+    bundled[0] |= 0x04;
+    bundled.extend_from_slice(&PFCP_HEARTBEAT_REQUEST);
+    write_user_plane_capture(
+        &path,
+        &[
+            (40000, 8805, &PFCP_HEARTBEAT_REQUEST),
+            (8805, 40000, &bundled),
+            (2152, 2152, &GTPU_PING_EXT),
+            (2152, 2152, &GTPU_ERROR_INDICATION),
+        ],
+    );
+    let out = hexcore(&["pcap", "--json", path.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{json:#}");
+    assert_eq!(json["summary"]["failures"], 0);
+    assert_eq!(json["summary"]["pfcp_messages"], 3);
+    assert_eq!(json["summary"]["gtpu_messages"], 2);
+    let up = json["user_plane"].as_array().unwrap();
+    assert_eq!(up[0]["protocol"], "pfcp");
+    assert_eq!(up[0]["message"], "HeartbeatRequest");
+    assert_eq!(up[3]["message"], "GPdu");
+    assert_eq!(up[3]["detail"], "TEID=0x1 QFI=1");
+    assert_eq!(up[4]["message"], "ErrorIndication");
+    let text = String::from_utf8(hexcore(&["pcap", path.to_str().unwrap()]).stdout).unwrap();
+    assert!(text.contains("3 PFCP messages, 2 GTP-U messages, 0 failures"), "{text}");
+
+    // Broken ones fail the run: a cut PFCP message, a G-PDU whose length lies.
+    let mut cut_gtpu = GTPU_PING_EXT.to_vec();
+    cut_gtpu.truncate(40);
+    write_user_plane_capture(
+        &path,
+        &[(40000, 8805, &PFCP_HEARTBEAT_REQUEST[..10]), (2152, 2152, &cut_gtpu)],
+    );
+    let out = hexcore(&["pcap", "--json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["failures"], 2);
+    assert!(
+        json["user_plane"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("PFCP decode")
+    );
+    assert!(
+        json["user_plane"][1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("GTP-U decode")
+    );
+}

@@ -12,4 +12,4 @@ pub mod sctp;
 
 pub use file::{Reader, Record, Writer};
 pub use link::LinkType;
-pub use sctp::{Carrier, Dissector, SctpMessage, Stats, Synthesizer};
+pub use sctp::{Carrier, Dissector, GTPU_PORT, PFCP_PORT, SctpMessage, Stats, Synthesizer, UdpDatagram};

@@ -59,10 +59,32 @@ pub struct Stats {
     pub skipped: BTreeMap<String, u64>,
 }
 
-/// Turns capture records into SCTP user messages.
+/// A UDP datagram of an application the dissector was asked to keep (PFCP on 8805,
+/// GTP-U on 2152 by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpDatagram {
+    /// Capture time (ns since the Unix epoch).
+    pub timestamp_ns: u64,
+    /// Source address and UDP port.
+    pub src: SocketAddr,
+    /// Destination address and UDP port.
+    pub dst: SocketAddr,
+    /// The UDP payload.
+    pub payload: Vec<u8>,
+}
+
+/// UDP port of PFCP (TS 29.244 §4.2.2).
+pub const PFCP_PORT: u16 = 8805;
+/// UDP port of GTP-U (TS 29.281 §4.4.2).
+pub const GTPU_PORT: u16 = 2152;
+
+/// Turns capture records into SCTP user messages, and keeps the UDP datagrams of the
+/// user-plane protocols (PFCP, GTP-U) for [`Dissector::take_datagrams`].
 #[derive(Debug)]
 pub struct Dissector {
     udp_ports: Vec<u16>,
+    app_udp_ports: Vec<u16>,
+    datagrams: Vec<UdpDatagram>,
     stats: Stats,
     seen: HashMap<FlowKey, HashSet<u32>>,
     partial: HashMap<(FlowKey, u16, bool), Partial>,
@@ -98,10 +120,17 @@ impl Dissector {
         udp_ports.extend_from_slice(extra_udp_ports);
         Dissector {
             udp_ports,
+            app_udp_ports: vec![PFCP_PORT, GTPU_PORT],
+            datagrams: Vec::new(),
             stats: Stats::default(),
             seen: HashMap::new(),
             partial: HashMap::new(),
         }
+    }
+
+    /// The PFCP / GTP-U datagrams seen since the last call, in capture order.
+    pub fn take_datagrams(&mut self) -> Vec<UdpDatagram> {
+        std::mem::take(&mut self.datagrams)
     }
 
     /// Counters so far.
@@ -124,6 +153,15 @@ impl Dissector {
             IPPROTO_UDP => match link::udp(ip.payload) {
                 Ok(u) if self.udp_ports.contains(&u.src_port) || self.udp_ports.contains(&u.dst_port) => {
                     (Carrier::Udp, u.payload)
+                }
+                Ok(u) if self.app_udp_ports.contains(&u.src_port) || self.app_udp_ports.contains(&u.dst_port) => {
+                    self.datagrams.push(UdpDatagram {
+                        timestamp_ns: record.timestamp_ns,
+                        src: SocketAddr::new(ip.src, u.src_port),
+                        dst: SocketAddr::new(ip.dst, u.dst_port),
+                        payload: u.payload.to_vec(),
+                    });
+                    return Vec::new();
                 }
                 Ok(u) => {
                     self.count_skip(format!("udp/{}", u.src_port.min(u.dst_port)));
@@ -417,6 +455,32 @@ mod tests {
             skipped.get("bad-ipv4-header").or(skipped.get("truncated-ipv4")),
             Some(&1)
         );
+    }
+
+    #[test]
+    fn pfcp_and_gtpu_datagrams_are_kept() {
+        let mut d = Dissector::new(&[]);
+        let pfcp = link::build_ipv4(
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(127, 0, 0, 2),
+            IPPROTO_UDP,
+            &link::build_udp(40000, PFCP_PORT, b"\x20\x01\x00\x04"),
+        );
+        let gtpu = link::build_ipv4(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            IPPROTO_UDP,
+            &link::build_udp(GTPU_PORT, GTPU_PORT, b"\x32\x01"),
+        );
+        assert!(d.push(&record(&pfcp)).is_empty());
+        assert!(d.push(&record(&gtpu)).is_empty());
+        let got = d.take_datagrams();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].dst, "127.0.0.2:8805".parse().unwrap());
+        assert_eq!(got[0].payload, b"\x20\x01\x00\x04");
+        assert_eq!(got[1].src, "10.0.0.1:2152".parse().unwrap());
+        assert!(d.take_datagrams().is_empty());
+        assert!(d.stats().skipped.is_empty());
     }
 
     #[test]

@@ -18,4 +18,4 @@ pub mod udm;
 pub mod up;
 
 pub use server::{Server, SmfLink, UdmBackend};
-pub use up::{LogFormat, init_logging, run_until_signal};
+pub use up::{LogFormat, init_logging, run_until_signal, shutdown_signal};

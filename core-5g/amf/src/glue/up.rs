@@ -55,7 +55,8 @@ pub async fn run_until_signal(settings: Settings, udm: Arc<dyn UdmBackend>) -> a
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// SIGTERM or SIGINT, whichever comes first.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
