@@ -113,3 +113,78 @@ fn upf_restart_recovers_the_association_and_loses_no_usage_silently() {
     assert!(upf.contains("recovered unreported usage"), "{upf}");
     assert!(!lab.usage().is_empty(), "no usage record after the restart:\n{up}");
 }
+
+#[test]
+fn smf_restart_logs_the_usage_it_could_not_report() {
+    if !can_namespace() {
+        eprintln!("note: skipped: needs root, /dev/net/tun and ip netns");
+        return;
+    }
+    let mut lab = Lab::new(5, true);
+    lab.add_data_network();
+    lab.start(true);
+    // The "restart" the suite runs this time is the SMF's (all of `hexcore up`, with the
+    // AMF): SIGKILL, and the same `hexcore up` again. The UPF keeps running: it sees the
+    // new SMF's Association Setup with a new Recovery Time Stamp, reports what it
+    // counted for the old SMF's sessions, and the new SMF, which never knew them,
+    // answers 65: the UPF logs the usage it could not report, with its size.
+    let pid = lab.core.as_ref().unwrap().0.id();
+    let script = lab.dir.path().join("restart-smf.sh");
+    let ns = lab.ns.as_ref().unwrap().0.clone();
+    let (_, port) = lab.amf.rsplit_once(':').unwrap();
+    std::fs::write(
+        &script,
+        format!(
+            "kill -9 {pid}; sleep 0.3\n\
+             HEXCORE_DATA_DIR='{data}' HEXCORE_N2__BIND=127.0.0.1 HEXCORE_N2__UDP_PORT={port} \
+             HEXCORE_N2__KERNEL_SCTP=false HEXCORE_METRICS__BIND={api} RUST_LOG=info \
+             ip netns exec {ns} '{bin}' up --no-nat --no-upf --config '{config}' >> '{log}' 2>&1 &\n\
+             echo $! > {pidfile}\n",
+            pidfile = lab.dir.path().join("up.pid").display(),
+            data = lab.data.display(),
+            api = lab.api,
+            bin = common::BIN,
+            config = lab.config.display(),
+            log = lab.dir.path().join("up2.log").display(),
+        ),
+    )
+    .unwrap();
+    let host = lab.dn.as_ref().unwrap().host;
+    let (_, table) = lab.conformance(&[
+        "--scenario",
+        "pdu-session-upf-restart",
+        "--ping-target",
+        host,
+        "--upf-restart-cmd",
+        &format!("sh '{}'", script.display()),
+        "--upf-restart-wait-ms",
+        "3000",
+    ]);
+    let restarted = std::fs::read_to_string(lab.dir.path().join("up.pid")).unwrap_or_default();
+    // The UPF hears from the new SMF within its association retry.
+    let start = std::time::Instant::now();
+    while !lab.log("upf.log").contains("usage lost") && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let upf = lab.log("upf.log");
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(restarted.trim())
+        .status();
+    assert!(upf.contains("CP function restarted"), "{upf}");
+    let lost = upf
+        .lines()
+        .find(|l| l.contains("usage lost"))
+        .unwrap_or_else(|| panic!("no lost usage logged:\n{upf}"));
+    // The ping before the restart: whole echo requests and replies of 84 octets.
+    let octets: u64 = lost
+        .split_whitespace()
+        .find_map(|f| {
+            f.strip_prefix("octets=")
+                .or_else(|| f.strip_prefix("\u{1b}[3moctets\u{1b}[0m\u{1b}[2m=\u{1b}[0m"))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no octets in {lost:?}"));
+    assert!(octets > 0 && octets % 84 == 0, "{lost}");
+    println!("{table}\n{lost}");
+}

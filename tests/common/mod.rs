@@ -277,6 +277,31 @@ impl Lab {
         }
     }
 
+    /// SIGTERM to `hexcore up`, and wait for its clean stop.
+    pub fn stop_core(&mut self) {
+        let mut p = self.core.take().expect("a running core");
+        let _ = Command::new("kill").arg("-TERM").arg(p.0.id().to_string()).status();
+        let start = Instant::now();
+        while p.0.try_wait().unwrap().is_none() {
+            assert!(start.elapsed() < Duration::from_secs(20), "no clean stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL to `hexcore up`: a crash.
+    pub fn kill_core(&mut self) {
+        drop(self.core.take());
+    }
+
+    /// `hexcore conformance load` with `ues` UEs at `rate` per second.
+    pub fn load(&self, ues: usize, rate: u32) -> Command {
+        let mut c = self.hexcore();
+        c.args(["conformance", "load", "--amf", &self.amf])
+            .args(["--ues", &ues.to_string(), "--subscribers", &ues.to_string()])
+            .args(["--rate", &rate.to_string(), "--timeout-ms", "5000"]);
+        c
+    }
+
     /// Start (or start again) the lab's own `hexcore upf`.
     pub fn start_upf(&mut self) {
         self.upf = None;
