@@ -185,6 +185,6 @@ fn smf_restart_logs_the_usage_it_could_not_report() {
         })
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no octets in {lost:?}"));
-    assert!(octets > 0 && octets % 84 == 0, "{lost}");
+    assert!(octets > 0 && octets.is_multiple_of(84), "{lost}");
     println!("{table}\n{lost}");
 }

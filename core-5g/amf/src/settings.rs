@@ -446,7 +446,7 @@ mod tests {
         // The file holds every function's sections; the AMF's are these.
         let text = include_str!("../../../config/hexcore.example.toml");
         let mut table: toml::Table = toml::from_str(text).unwrap();
-        table.retain(|k, _| SECTIONS.iter().any(|s| *s == k));
+        table.retain(|k, _| SECTIONS.contains(&k));
         let s = Settings::from_toml_and_env(&toml::to_string(&table).unwrap(), env(&[])).unwrap();
         // The example documents the defaults.
         assert_eq!(s, Settings::default());
