@@ -97,6 +97,9 @@ struct Figures {
     pps: f64,
     ns_per_pkt: f64,
     gen_pps: f64,
+    /// The machine was idle right before and right after the cell: nobody else's
+    /// work was measured.
+    clean: bool,
 }
 
 fn orchestrate() -> Res<()> {
@@ -142,15 +145,24 @@ fn orchestrate() -> Res<()> {
         // machine (other builds on a shared machine come and go).
         for _ in 0..reps {
             for (i, (label, batched, ours)) in forwarders.iter().enumerate() {
-                let quiet = wait_quiet();
-                let f = if *ours {
+                let before = wait_quiet();
+                let mut f = if *ours {
                     run_ours(&me, &ns, case, *batched)?
                 } else {
                     run_ceiling(&me, &ceiling, &ns, case, *batched)?
                 };
+                let after = idle_share(Duration::from_millis(500));
+                f.clean = before >= 90.0 && after >= 90.0;
                 println!(
-                    "  {:7} {:26} {:>9.0} pps  {:>6.0} ns/pkt  (generator {:.0} pps; idle before {:.0}%)",
-                    case.name, label, f.pps, f.ns_per_pkt, f.gen_pps, quiet
+                    "  {:7} {:26} {:>9.0} pps  {:>6.0} ns/pkt  (generator {:.0} pps; idle before/after {:.0}/{:.0}%{})",
+                    case.name,
+                    label,
+                    f.pps,
+                    f.ns_per_pkt,
+                    f.gen_pps,
+                    before,
+                    after,
+                    if f.clean { "" } else { ", not clean" }
                 );
                 runs[i].push(f);
             }
@@ -166,7 +178,10 @@ fn orchestrate() -> Res<()> {
     );
     println!("|---|---|---|---|---|---|---|---|");
     let mut ceilings: HashMap<String, f64> = HashMap::new();
-    for (name, runs) in &table {
+    for (name, all) in &table {
+        // Only the cells measured on an idle machine, when there are any.
+        let clean: Vec<Figures> = all.iter().copied().filter(|f| f.clean).collect();
+        let runs = if clean.is_empty() { all.clone() } else { clean };
         let pps: Vec<f64> = runs.iter().map(|f| f.pps).collect();
         let med = median(pps.clone());
         let (lo, hi) = (
@@ -195,6 +210,11 @@ fn orchestrate() -> Res<()> {
         } else {
             (ratio(format!("{case}{batched}")), ratio(format!("{case}false")))
         };
+        let label = format!(
+            "{label} ({}/{} clean runs)",
+            runs.iter().filter(|f| f.clean).count(),
+            all.len()
+        );
         println!(
             "| {case} | {label} | {med:.0} ({lo:.0}–{hi:.0}) | {gbps:.2} | {ns:.0} | {generated:.0} | {same} | {simple} |"
         );
@@ -202,10 +222,23 @@ fn orchestrate() -> Res<()> {
     Ok(())
 }
 
-/// Wait (up to 60 s) until the machine is idle (≥ 90 % of all CPUs over 0.5 s):
+/// Wait (up to 5 min) until the machine is idle (≥ 90 % of all CPUs over 0.5 s):
 /// other work on a shared machine would be measured too. Returns the idle share
 /// seen last.
 fn wait_quiet() -> f64 {
+    let end = Instant::now() + Duration::from_secs(300);
+    let mut idle = 0.0;
+    while Instant::now() < end {
+        idle = idle_share(Duration::from_millis(500));
+        if idle >= 90.0 {
+            break;
+        }
+    }
+    idle
+}
+
+/// Share of CPU time idle over `d`, all CPUs.
+fn idle_share(d: Duration) -> f64 {
     let read = || -> Option<(u64, u64)> {
         let s = std::fs::read_to_string("/proc/stat").ok()?;
         let v: Vec<u64> = s
@@ -218,18 +251,10 @@ fn wait_quiet() -> f64 {
         let idle = v.get(3)? + v.get(4)?;
         Some((idle, v.iter().sum()))
     };
-    let end = Instant::now() + Duration::from_secs(60);
-    let mut idle = 0.0;
-    while Instant::now() < end {
-        let Some((i0, t0)) = read() else { return 0.0 };
-        std::thread::sleep(Duration::from_millis(500));
-        let Some((i1, t1)) = read() else { return 0.0 };
-        idle = 100.0 * (i1 - i0) as f64 / (t1 - t0).max(1) as f64;
-        if idle >= 90.0 {
-            break;
-        }
-    }
-    idle
+    let Some((i0, t0)) = read() else { return 0.0 };
+    std::thread::sleep(d);
+    let Some((i1, t1)) = read() else { return 0.0 };
+    100.0 * (i1 - i0) as f64 / (t1 - t0).max(1) as f64
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -354,6 +379,7 @@ fn run_ceiling(me: &Path, dir: &Path, ns: &str, case: &Case, batched: bool) -> R
         pps,
         ns_per_pkt: field(&text, "ns_per_pkt=").unwrap_or(0.0),
         gen_pps: field(&gen_text, "sent_pps=").unwrap_or(0.0),
+        clean: false,
     })
 }
 
@@ -381,6 +407,7 @@ fn run_ours(me: &Path, ns: &str, case: &Case, batched: bool) -> Res<Figures> {
         pps,
         ns_per_pkt: field(&text, "ns_per_pkt=").unwrap_or(0.0),
         gen_pps: field(&String::from_utf8_lossy(&gen_out.stdout), "sent_pps=").unwrap_or(0.0),
+        clean: false,
     })
 }
 
