@@ -9,8 +9,9 @@ set -euo pipefail
 #   iproute2                    — `ip netns`/`ip link` for the user-plane tests
 #   iputils-ping                — `ping` through a simulated UE's PDU session
 #   iptables                    — N6 NAT of `hexcore up` (not used by the tests: --no-nat)
+#   tcpdump                     — the user-plane test captures N4 and N3 for `hexcore pcap`
 #   python3                     — helper scripts (sctp-vm kit)
-PACKAGES=(build-essential pkg-config libclang-dev iproute2 iputils-ping iptables python3 ca-certificates)
+PACKAGES=(build-essential pkg-config libclang-dev iproute2 iputils-ping iptables tcpdump python3 ca-certificates)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -24,6 +24,7 @@ fn ping_reaches_a_host_behind_n6_and_usage_counts_exactly_the_bytes() {
     }
     let mut lab = Lab::new(5, true);
     lab.add_data_network();
+    let capture = lab.capture_n3_n4();
     lab.start(false);
     let host = lab.dn.as_ref().unwrap().host;
     let (report, table) = lab.conformance(&["--scenario", "pdu-session-ping", "--ping-target", host]);
@@ -52,6 +53,45 @@ fn ping_reaches_a_host_behind_n6_and_usage_counts_exactly_the_bytes() {
     // The suite's capture holds the GTP-U of the ping, and it decodes.
     let pcap = lab.pcap_clean();
     assert!(pcap["summary"]["gtpu_messages"].as_u64().unwrap() >= 6, "{pcap:#}");
+
+    // tcpdump's capture of N4 and N3 in the core's namespace: every PFCP message between
+    // the SMF and the UPF (association, heartbeats, session establishment, modification,
+    // deletion with the usage report) and every GTP-U packet decodes and re-encodes to
+    // the same octets.
+    if let Some(tcpdump) = capture {
+        let _ = std::process::Command::new("kill")
+            .arg("-INT")
+            .arg(tcpdump.0.id().to_string())
+            .status();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(tcpdump);
+        let path = lab.dir.path().join("n3n4.pcap");
+        let o = common::run({
+            let mut c = std::process::Command::new(common::BIN);
+            c.args(["pcap", "--json"]).arg(&path);
+            c
+        });
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(o.status.success(), "{json:#}");
+        assert_eq!(json["summary"]["failures"], 0);
+        let messages: Vec<&str> = json["user_plane"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["message"].as_str())
+            .collect();
+        for wanted in [
+            "AssociationSetupRequest",
+            "AssociationSetupResponse",
+            "SessionEstablishmentRequest",
+            "SessionEstablishmentResponse",
+            "SessionModificationRequest",
+            "SessionDeletionResponse",
+            "GPdu",
+        ] {
+            assert!(messages.contains(&wanted), "no {wanted} in {messages:?}");
+        }
+    }
 }
 
 #[test]

@@ -302,6 +302,26 @@ impl Lab {
         c
     }
 
+    /// `tcpdump` on the core namespace's loopback for PFCP (N4) and GTP-U (N3), into
+    /// `n3n4.pcap`; `None` without tcpdump. Stop it (drop) before reading the file.
+    pub fn capture_n3_n4(&self) -> Option<Proc> {
+        let ns = self.ns.as_ref()?;
+        if Command::new("tcpdump").arg("--version").output().is_err() {
+            eprintln!("note: no tcpdump: N3/N4 capture skipped");
+            return None;
+        }
+        let mut c = ns.command("tcpdump");
+        c.args(["-i", "lo", "-U", "-s", "0", "-w"])
+            .arg(self.dir.path().join("n3n4.pcap"))
+            .args(["udp port 8805 or udp port 8806 or udp port 2152"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let p = Proc(c.spawn().unwrap());
+        // tcpdump needs a moment to open the interface.
+        std::thread::sleep(Duration::from_millis(500));
+        Some(p)
+    }
+
     /// Start (or start again) the lab's own `hexcore upf`.
     pub fn start_upf(&mut self) {
         self.upf = None;

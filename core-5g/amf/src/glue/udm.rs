@@ -14,16 +14,31 @@ use crate::udm::{UdmFailure, UdmRequest, UdmResponse, UeIdentity};
 pub struct UdmApiBackend(pub Arc<dyn UdmApi>);
 
 impl UdmBackend for UdmApiBackend {
+    /// On a blocking thread: the in-process UDM makes a synced RocksDB write per
+    /// authentication vector (the SQN must be durable before the vector leaves), and a
+    /// synced write blocks for the disk's flush. Many of them in flight at once let
+    /// RocksDB group them into one WAL sync, instead of queueing behind the runtime's
+    /// few worker threads.
     fn call(&self, request: UdmRequest) -> BoxFuture<'_, UdmResponse> {
+        let api = self.0.clone();
         Box::pin(async move {
             let ue = request.ue();
-            match self.answer(request).await {
-                Ok(r) => r,
-                Err(e) => {
+            let handle = tokio::runtime::Handle::current();
+            let answered = tokio::task::spawn_blocking(move || handle.block_on(answer(&*api, request))).await;
+            match answered {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
                     tracing::info!(ue, "UDM: {e}");
                     UdmResponse::Failed {
                         ue,
                         failure: failure_of(&e),
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(ue, "UDM call failed: {e}");
+                    UdmResponse::Failed {
+                        ue,
+                        failure: UdmFailure::Internal,
                     }
                 }
             }
@@ -31,8 +46,12 @@ impl UdmBackend for UdmApiBackend {
     }
 }
 
+async fn answer(api: &dyn UdmApi, request: UdmRequest) -> Result<UdmResponse, Error> {
+    UdmApiBackend::answer_with(api, request).await
+}
+
 impl UdmApiBackend {
-    async fn answer(&self, request: UdmRequest) -> Result<UdmResponse, Error> {
+    async fn answer_with(api: &dyn UdmApi, request: UdmRequest) -> Result<UdmResponse, Error> {
         match request {
             UdmRequest::Authenticate {
                 ue,
@@ -49,7 +68,7 @@ impl UdmApiBackend {
                     serving_network_name: ServingNetworkName::from_received(&serving_network_name)?,
                     resync: resync.map(|(rand, auts)| ResyncInfo { rand, auts }),
                 };
-                let c = self.0.authenticate(req).await?;
+                let c = api.authenticate(req).await?;
                 Ok(UdmResponse::Challenge {
                     ue,
                     ctx: c.ctx.0,
@@ -59,7 +78,7 @@ impl UdmApiBackend {
                 })
             }
             UdmRequest::Confirm { ue, ctx, res_star } => {
-                let c = self.0.confirm(hexcore_udm::AuthCtxId(ctx), res_star).await?;
+                let c = api.confirm(hexcore_udm::AuthCtxId(ctx), res_star).await?;
                 Ok(UdmResponse::Confirmed {
                     ue,
                     supi: c.supi.as_str().to_owned(),
@@ -67,7 +86,7 @@ impl UdmApiBackend {
                 })
             }
             UdmRequest::SubscriptionData { ue, supi } => {
-                let d = self.0.subscription_data(Imsi::parse(&supi)?).await?;
+                let d = api.subscription_data(Imsi::parse(&supi)?).await?;
                 Ok(UdmResponse::Subscription {
                     ue,
                     nssai: d.nssai.iter().map(|s| (s.sst, s.sd)).collect(),
