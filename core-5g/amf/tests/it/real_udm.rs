@@ -3,7 +3,6 @@
 //! 5G-AKA vectors from the UDM's SQN management. Built with `--features udm`.
 
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 use hexcore_amf::glue::UdmBackend;
 use hexcore_amf::glue::udm::UdmApiBackend;
@@ -36,14 +35,10 @@ fn real_udm() -> (Arc<dyn UdmApi>, Vec<hexcore_udm::HnPublicKey>) {
 
 fn harness_with(api: Arc<dyn UdmApi>) -> Harness {
     let backend = UdmApiBackend(api);
+    // The backend runs the UDM on the runtime's blocking threads.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut h = Harness::new();
-    h.backend = Some(Box::new(move |req| {
-        let mut f = backend.call(req);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(r) => r,
-            Poll::Pending => panic!("LocalUdm answers at once"),
-        }
-    }));
+    h.backend = Some(Box::new(move |req| rt.block_on(backend.call(req))));
     h
 }
 
