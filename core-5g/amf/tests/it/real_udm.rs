@@ -36,7 +36,10 @@ fn real_udm() -> (Arc<dyn UdmApi>, Vec<hexcore_udm::HnPublicKey>) {
 fn harness_with(api: Arc<dyn UdmApi>) -> Harness {
     let backend = UdmApiBackend(api);
     // The backend runs the UDM on the runtime's blocking threads.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut h = Harness::new();
     h.backend = Some(Box::new(move |req| rt.block_on(backend.call(req))));
     h
