@@ -525,35 +525,8 @@ impl Amf {
         setup: Vec<PduSessionTransferItem>,
         failed: Vec<PduSessionTransferItem>,
     ) {
-        let Some(supi) = self.secured_of(id).map(|s| s.supi.clone()) else {
-            return;
-        };
-        for (items, kind) in [
-            (setup, N2SmInfoType::PduResSetupRsp),
-            (failed, N2SmInfoType::PduResSetupFail),
-        ] {
-            for item in items {
-                if let Some(s) = self
-                    .secured_of(id)
-                    .and_then(|s| s.sessions.get_mut(&item.pdu_session_id))
-                {
-                    s.user_plane = kind == N2SmInfoType::PduResSetupRsp;
-                }
-                self.smf(SmfRequest::UpdateSmContext {
-                    context: SmContextRef {
-                        supi: supi.clone(),
-                        pdu_session_id: item.pdu_session_id,
-                    },
-                    n1_sm: None,
-                    n2_sm: Some(N2SmInfo {
-                        kind,
-                        transfer: item.transfer,
-                    }),
-                    up_cnx_state: None,
-                    location: None,
-                });
-            }
-        }
+        self.forward_transfers(id, setup, N2SmInfoType::PduResSetupRsp);
+        self.forward_transfers(id, failed, N2SmInfoType::PduResSetupFail);
     }
 
     /// PDU SESSION RESOURCE SETUP RESPONSE (TS 38.413 §8.2.1.2).
@@ -597,13 +570,19 @@ impl Amf {
         let Some(supi) = self.secured_of(id).map(|s| s.supi.clone()) else {
             return;
         };
+        // What the gNB's answer says of the session's N3 resources.
+        let user_plane = match kind {
+            N2SmInfoType::PduResSetupRsp => Some(true),
+            N2SmInfoType::PduResSetupFail | N2SmInfoType::PduResRelRsp => Some(false),
+            _ => None,
+        };
         for item in items {
-            if kind == N2SmInfoType::PduResRelRsp
+            if let Some(up) = user_plane
                 && let Some(s) = self
                     .secured_of(id)
                     .and_then(|s| s.sessions.get_mut(&item.pdu_session_id))
             {
-                s.user_plane = false;
+                s.user_plane = up;
             }
             self.smf(SmfRequest::UpdateSmContext {
                 context: SmContextRef {
