@@ -85,7 +85,8 @@ fn main() {
         .unwrap()
         .port();
     let mut c = hexcore(&data);
-    c.arg("up")
+    // The control plane alone: no UPF (no TUN, no NAT on this host).
+    c.args(["up", "--no-upf", "--no-nat"])
         .env("RUST_LOG", "warn")
         .env("HEXCORE_N2__BIND", "127.0.0.1")
         .env("HEXCORE_N2__UDP_PORT", port.to_string())

@@ -64,6 +64,9 @@ pub struct Sim {
     events: VecDeque<SimEvent>,
     /// Per UE: how many more downlink NAS PDUs to deliver before dropping one.
     drops: BTreeMap<UeKey, usize>,
+    /// UEs touched since the last flush (the only ones that can have something to
+    /// send): a flush costs what moved, not the number of UEs.
+    touched: Vec<usize>,
 }
 
 impl Sim {
@@ -74,6 +77,7 @@ impl Sim {
             ues: Vec::new(),
             events: VecDeque::new(),
             drops: BTreeMap::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -117,8 +121,10 @@ impl Sim {
     /// Run `f` on a UE, then pass what it sends to the gNB.
     pub fn with_ue<T>(&mut self, key: UeKey, f: impl FnOnce(&mut Ue) -> Result<T, UeError>) -> Result<T, SimError> {
         let ue = self.ues.get_mut(key.0).ok_or(SimError::NoUe(key))?;
-        let out = f(ue)?;
+        let out = f(ue);
+        self.touched.push(key.0);
         self.flush();
+        let out = out?;
         Ok(out)
     }
 
@@ -176,6 +182,7 @@ impl Sim {
         for ue in &mut self.ues {
             ue.connection_released();
         }
+        self.touched.extend(0..self.ues.len());
     }
 
     /// The next NGAP PDU to send.
@@ -214,11 +221,13 @@ impl Sim {
                             });
                         } else if let Some(u) = self.ues.get_mut(ue.0) {
                             u.handle_nas(nas);
+                            self.touched.push(ue.0);
                         }
                     }
                     GnbEvent::UeContextReleased { ue, .. } => {
                         if let Some(u) = self.ues.get_mut(ue.0) {
                             u.connection_released();
+                            self.touched.push(ue.0);
                         }
                     }
                     GnbEvent::Paging { s_tmsi, our_tai: true } => {
@@ -231,10 +240,12 @@ impl Sim {
                                         && g.tmsi == s_tmsi.five_g_tmsi
                                 })
                         });
-                        if let Some((i, u)) = found
-                            && let Err(e) = u.paged()
-                        {
-                            self.events.push_back(SimEvent::Error(format!("UE {i} paged: {e}")));
+                        if let Some((i, u)) = found {
+                            let paged = u.paged();
+                            self.touched.push(i);
+                            if let Err(e) = paged {
+                                self.events.push_back(SimEvent::Error(format!("UE {i} paged: {e}")));
+                            }
                         }
                     }
                     GnbEvent::InitialContextSetup { ue, security_key } => {
@@ -249,7 +260,11 @@ impl Sim {
                 }
                 self.events.push_back(SimEvent::Gnb(ev));
             }
-            for (i, ue) in self.ues.iter_mut().enumerate() {
+            let mut touched = std::mem::take(&mut self.touched);
+            touched.sort_unstable();
+            touched.dedup();
+            for i in touched {
+                let Some(ue) = self.ues.get_mut(i) else { continue };
                 let key = UeKey(i);
                 while let Some(ev) = ue.poll_event() {
                     moved = true;

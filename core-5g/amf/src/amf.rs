@@ -225,6 +225,9 @@ pub struct Amf {
     next_amf_ue_ngap_id: u64,
     pub(crate) next_tmsi: u32,
     pub(crate) now: Option<Instant>,
+    /// UE contexts by (association, RAN UE NGAP ID): an Initial UE Message finds the one
+    /// it replaces without a scan.
+    pub(crate) by_ran: HashMap<(AssocId, u32), u64>,
     /// PDU sessions with downlink data waiting while their UE is paged, by SUPI.
     pub(crate) paged: HashMap<String, std::collections::BTreeSet<u8>>,
     /// N1N2 messages waiting for a paged UE's connection, by SUPI.
@@ -245,6 +248,7 @@ impl Amf {
             next_amf_ue_ngap_id: 1,
             next_tmsi: seed,
             now: None,
+            by_ran: HashMap::new(),
             paged: HashMap::new(),
             pending_n1n2: HashMap::new(),
         }
@@ -365,6 +369,9 @@ impl Amf {
     pub(crate) fn remove_ue(&mut self, id: u64) {
         self.timers.stop(id);
         if let Some(ue) = self.ues.remove(&id) {
+            if self.by_ran.get(&(ue.assoc, ue.ran_ue_ngap_id.0)) == Some(&id) {
+                self.by_ran.remove(&(ue.assoc, ue.ran_ue_ngap_id.0));
+            }
             self.event(Event::UeState {
                 ue: id,
                 from: Some(ue.reported_state),

@@ -116,14 +116,11 @@ impl Amf {
         let msg = InitialUeMessage::parse(pdu).map_err(|e| answering(pdu, &e))?;
         // A second Initial UE Message with a RAN UE NGAP ID in use replaces the old
         // connection (the gNB has forgotten it).
-        if let Some(old) = self
-            .ues_of(assoc)
-            .into_iter()
-            .find(|id| self.ues.get(id).is_some_and(|u| u.ran_ue_ngap_id == msg.ran_ue_ngap_id))
-        {
+        if let Some(&old) = self.by_ran.get(&(assoc, msg.ran_ue_ngap_id.0)) {
             self.remove_ue(old);
         }
         let id = self.allocate_amf_ue_ngap_id();
+        self.by_ran.insert((assoc, msg.ran_ue_ngap_id.0), id);
         let stream = self.gnbs.get(&assoc).map_or(0, |g| g.ue_stream(id));
         // Placeholder state until the NAS message says what this is.
         self.ues.insert(
