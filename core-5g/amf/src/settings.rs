@@ -13,38 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use hexcore_security::{Nea, Nia};
 
-/// What can be wrong with a configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The TOML does not parse or does not fit the settings.
-    #[error("invalid configuration: {0}")]
-    Toml(#[from] toml::de::Error),
-    /// An environment override does not fit its key.
-    #[error("environment override {var}: {reason}")]
-    Env {
-        /// The variable.
-        var: String,
-        /// Why.
-        reason: String,
-    },
-    /// A value parses but means nothing (an MCC of two digits, an unknown algorithm).
-    #[error("invalid value for {key}: {reason}")]
-    Invalid {
-        /// The key.
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
-}
+pub use hexcore_config::SettingsError;
+use hexcore_config::invalid;
 
 /// All of the AMF's settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -234,14 +204,7 @@ const SECTIONS: [&str; 4] = ["amf", "n2", "nas", "metrics"];
 impl Settings {
     /// Defaults, then the file if given, then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        let text = match file {
-            Some(path) => std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
-                path: path.display().to_string(),
-                source,
-            })?,
-            None => String::new(),
-        };
-        Self::from_toml_and_env(&text, std::env::vars())
+        Self::from_toml_and_env(&hexcore_config::read(file)?, std::env::vars())
     }
 
     /// Defaults, then `toml`, then the `HEXCORE_…__…` variables among `vars`.
@@ -249,28 +212,7 @@ impl Settings {
         toml_text: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, SettingsError> {
-        // Parse once to catch unknown keys and type errors with their line numbers.
-        let from_file: Settings = toml::from_str(toml_text)?;
-        let mut tree = toml::Table::try_from(&from_file).map_err(|e| SettingsError::Invalid {
-            key: "settings",
-            reason: e.to_string(),
-        })?;
-        let mut vars: Vec<(String, String)> = vars.into_iter().collect();
-        vars.sort();
-        for (var, raw) in vars {
-            let Some(rest) = var.strip_prefix("HEXCORE_") else {
-                continue;
-            };
-            let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
-            if path.len() < 2 || !SECTIONS.contains(&path[0].as_str()) {
-                continue;
-            }
-            set_path(&mut tree, &path, &raw).map_err(|reason| SettingsError::Env {
-                var: var.clone(),
-                reason,
-            })?;
-        }
-        let settings: Settings = tree.try_into()?;
+        let settings: Settings = hexcore_config::load_sections(toml_text, vars, &SECTIONS)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -352,13 +294,6 @@ impl Settings {
     }
 }
 
-fn invalid<T>(key: &'static str, reason: &str) -> Result<T, SettingsError> {
-    Err(SettingsError::Invalid {
-        key,
-        reason: reason.into(),
-    })
-}
-
 /// "NIA2", "nia2", "128-NIA2", "5G-IA2" → 2.
 fn algorithm_id(name: &str, family: &str) -> Option<u8> {
     let upper = name.trim().to_ascii_uppercase();
@@ -372,50 +307,6 @@ fn algorithm_id(name: &str, family: &str) -> Option<u8> {
         [d @ b'0'..=b'7'] => Some(d - b'0'),
         _ => None,
     }
-}
-
-/// Set `path` in `tree` to `raw`, typed like the value already there (every key has
-/// a default, so there always is one, except optional keys such as a slice's SD).
-fn set_path(tree: &mut toml::Table, path: &[String], raw: &str) -> Result<(), String> {
-    let (last, parents) = path.split_last().ok_or("empty key")?;
-    let mut table = tree;
-    for p in parents {
-        table = match table.get_mut(p) {
-            Some(toml::Value::Table(t)) => t,
-            _ => return Err(format!("no section {p:?}")),
-        };
-    }
-    let value = match table.get(last) {
-        Some(toml::Value::String(_)) => toml::Value::String(raw.to_owned()),
-        Some(toml::Value::Integer(_)) => {
-            toml::Value::Integer(raw.trim().parse().map_err(|_| format!("{raw:?} is not an integer"))?)
-        }
-        Some(toml::Value::Boolean(_)) => {
-            toml::Value::Boolean(raw.trim().parse().map_err(|_| format!("{raw:?} is not true/false"))?)
-        }
-        Some(toml::Value::Array(_)) => parse_toml_value(raw).unwrap_or_else(|| {
-            // "NIA2,NIA1" as a list of strings.
-            toml::Value::Array(
-                raw.split(',')
-                    .map(|s| toml::Value::String(s.trim().to_owned()))
-                    .collect(),
-            )
-        }),
-        Some(toml::Value::Table(_)) => return Err("a section, not a value".into()),
-        Some(_) | None => {
-            if table.get(last).is_none() && !table.is_empty() {
-                return Err(format!("unknown key {last:?}"));
-            }
-            parse_toml_value(raw).unwrap_or_else(|| toml::Value::String(raw.to_owned()))
-        }
-    };
-    table.insert(last.clone(), value);
-    Ok(())
-}
-
-fn parse_toml_value(raw: &str) -> Option<toml::Value> {
-    let t: toml::Table = toml::from_str(&format!("v = {raw}")).ok()?;
-    t.get("v").cloned()
 }
 
 #[cfg(test)]

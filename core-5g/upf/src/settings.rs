@@ -11,38 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// What can be wrong with a configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The TOML does not parse or does not fit the settings.
-    #[error("invalid configuration: {0}")]
-    Toml(#[from] toml::de::Error),
-    /// An environment override does not fit its key.
-    #[error("environment override {var}: {reason}")]
-    Env {
-        /// The variable.
-        var: String,
-        /// Why.
-        reason: String,
-    },
-    /// A value parses but means nothing.
-    #[error("invalid value for {key}: {reason}")]
-    Invalid {
-        /// The key.
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
-}
+pub use hexcore_config::SettingsError;
+use hexcore_config::invalid;
 
 /// All of the UPF's settings: the `[upf]` section.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -153,17 +123,13 @@ impl Default for TunSettings {
     }
 }
 
+/// The sections this function owns; `HEXCORE_<OTHER>__…` variables belong to others.
+const SECTIONS: [&str; 1] = ["upf"];
+
 impl Settings {
     /// Defaults, then the file if given, then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        let text = match file {
-            Some(path) => std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
-                path: path.display().to_string(),
-                source,
-            })?,
-            None => String::new(),
-        };
-        Self::from_toml_and_env(&text, std::env::vars())
+        Self::from_toml_and_env(&hexcore_config::read(file)?, std::env::vars())
     }
 
     /// Defaults, then the `[upf]` section of `toml_text`, then the `HEXCORE_UPF__…`
@@ -172,33 +138,7 @@ impl Settings {
         toml_text: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, SettingsError> {
-        let mut whole: toml::Table = toml::from_str(toml_text)?;
-        let mut only = toml::Table::new();
-        if let Some(upf) = whole.remove("upf") {
-            only.insert("upf".into(), upf);
-        }
-        // Parse once for unknown keys and type errors.
-        let from_file: Settings = only.try_into()?;
-        let mut tree = toml::Table::try_from(&from_file).map_err(|e| SettingsError::Invalid {
-            key: "upf",
-            reason: e.to_string(),
-        })?;
-        let mut vars: Vec<(String, String)> = vars.into_iter().collect();
-        vars.sort();
-        for (var, raw) in vars {
-            let Some(rest) = var.strip_prefix("HEXCORE_") else {
-                continue;
-            };
-            let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
-            if path.len() < 2 || path[0] != "upf" {
-                continue;
-            }
-            set_path(&mut tree, &path, &raw).map_err(|reason| SettingsError::Env {
-                var: var.clone(),
-                reason,
-            })?;
-        }
-        let settings: Settings = tree.try_into()?;
+        let settings: Settings = hexcore_config::load_sections(toml_text, vars, &SECTIONS)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -244,39 +184,6 @@ impl Settings {
             Err(_) => NodeId::fqdn(n),
         }
     }
-}
-
-fn invalid<T>(key: &'static str, reason: &str) -> Result<T, SettingsError> {
-    Err(SettingsError::Invalid {
-        key,
-        reason: reason.into(),
-    })
-}
-
-/// Set `path` in `tree` to `raw`, typed like the value already there.
-fn set_path(tree: &mut toml::Table, path: &[String], raw: &str) -> Result<(), String> {
-    let (last, parents) = path.split_last().ok_or("empty key")?;
-    let mut table = tree;
-    for p in parents {
-        table = match table.get_mut(p) {
-            Some(toml::Value::Table(t)) => t,
-            _ => return Err(format!("no section {p:?}")),
-        };
-    }
-    let value = match table.get(last) {
-        Some(toml::Value::String(_)) => toml::Value::String(raw.to_owned()),
-        Some(toml::Value::Integer(_)) => {
-            toml::Value::Integer(raw.trim().parse().map_err(|_| format!("{raw:?} is not an integer"))?)
-        }
-        Some(toml::Value::Boolean(_)) => {
-            toml::Value::Boolean(raw.trim().parse().map_err(|_| format!("{raw:?} is not true/false"))?)
-        }
-        Some(toml::Value::Table(_)) => return Err("a section, not a value".into()),
-        Some(_) => toml::Value::String(raw.to_owned()),
-        None => return Err(format!("unknown key {last:?}")),
-    };
-    table.insert(last.clone(), value);
-    Ok(())
 }
 
 #[cfg(test)]
