@@ -236,9 +236,16 @@ impl UserPlane {
     /// answers to the source port) and start reading it. `tun`: give each UE session a
     /// TUN in a namespace (see [`probe_tun`]).
     pub async fn bind(bind: SocketAddr, tun: bool, capture: Arc<Mutex<Capture>>) -> Result<UserPlane, String> {
-        let socket = UdpSocket::bind(bind)
-            .await
-            .map_err(|e| format!("cannot bind the N3 socket at {bind}: {e}"))?;
+        let socket = UdpSocket::bind(bind).await.map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (a UPF on this host holds port 2152 on every address: bind its N3 to one \
+                     address, e.g. HEXCORE_UPF__N3_BIND=127.0.0.1:2152 for hexcore, or give \
+                     --n3-address another local address)"
+            } else {
+                ""
+            };
+            format!("cannot bind the N3 socket at {bind}: {e}{hint}")
+        })?;
         let local = socket.local_addr().map_err(|e| format!("N3 socket address: {e}"))?;
         let socket = Arc::new(socket);
         let (tx, rx) = mpsc::unbounded_channel();
