@@ -3,13 +3,14 @@
 //! Registration Accept, Registration Complete — and their latency percentiles, with
 //! `hexcore up` and the simulator as two processes on this machine over SCTP/UDP.
 //!
-//!     cargo bench --bench registration
-//!     HEXCORE_BENCH_UES=20000 HEXCORE_BENCH_RATES=1000,2000,3000 cargo bench --bench registration
+//!     cargo bench --workspace --bench registration
+//!     HEXCORE_BENCH_UES=10000 HEXCORE_BENCH_RATES=1000,2000,3000 cargo bench --workspace --bench registration
 //!
 //! For each offered rate it runs `hexcore conformance load` against one `hexcore up`
 //! (release build, temporary RocksDB) and prints achieved registrations/s, p50/p99/max
-//! latency (Initial UE Message → Registration Accept at the UE) and the core's CPU time
-//! per registration (from /proc). Figures go to BENCHMARKS.md by hand.
+//! latency (Initial UE Message → Registration Accept at the UE), the core's CPU time
+//! per registration and how busy the whole machine was (from /proc: core, simulator
+//! and anything else running). Figures go to BENCHMARKS.md by hand.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -54,6 +55,23 @@ fn cpu_seconds(pid: u32) -> f64 {
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // Clock ticks: sysconf(_SC_CLK_TCK) is 100 on Linux.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// (busy, total) jiffies of the whole machine (Linux /proc/stat, first line).
+fn machine_jiffies() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: f64 = f.iter().sum();
+    // idle + iowait are not busy.
+    let idle = f.get(3).copied().unwrap_or(0.0) + f.get(4).copied().unwrap_or(0.0);
+    (total - idle, total)
 }
 
 fn main() {
@@ -114,31 +132,35 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10}",
-        "offered", "achieved/s", "failed", "p50 ms", "p99 ms", "max ms", "core µs/reg"
+        "{:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10} {:>11}",
+        "offered", "achieved/s", "failed", "p50 ms", "p99 ms", "max ms", "core µs/reg", "machine CPU"
     );
     for rate in rates {
         let cpu0 = cpu_seconds(core.0.id());
+        let machine0 = machine_jiffies();
         let mut c = hexcore(&data);
         c.args(["conformance", "load", "--amf", &amf, "--json"])
             .args(["--ues", &ues.to_string(), "--subscribers", &ues.to_string()])
             .args(["--rate", &rate.to_string(), "--timeout-ms", "10000"]);
         let o = c.output().unwrap();
         let cpu = cpu_seconds(core.0.id()) - cpu0;
+        let machine1 = machine_jiffies();
+        let busy = (machine1.0 - machine0.0) / (machine1.1 - machine0.1).max(1.0);
         let Ok(r) = serde_json::from_slice::<serde_json::Value>(&o.stdout) else {
             println!("{rate:>8} load failed: {}", String::from_utf8_lossy(&o.stderr).trim());
             continue;
         };
         let registered = r["registered"].as_f64().unwrap_or(0.0);
         println!(
-            "{:>8} {:>10.0} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>10.0}",
+            "{:>8} {:>10.0} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>10.0} {:>10.0}%",
             rate,
             r["rate"].as_f64().unwrap_or(0.0),
             r["failed"],
             r["p50_ms"].as_f64().unwrap_or(0.0),
             r["p99_ms"].as_f64().unwrap_or(0.0),
             r["max_ms"].as_f64().unwrap_or(0.0),
-            if registered > 0.0 { cpu * 1e6 / registered } else { 0.0 }
+            if registered > 0.0 { cpu * 1e6 / registered } else { 0.0 },
+            busy * 100.0
         );
     }
 }

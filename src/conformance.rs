@@ -241,7 +241,11 @@ pub fn run(args: &Args) -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return fail(&e),
             };
-            let rt = match tokio::runtime::Runtime::new() {
+            // One thread: the load generator and its SCTP carrier hand every message
+            // to each other, and on one thread that costs no wake-up across threads
+            // (half the simulator's CPU on a multi-threaded runtime); the core under test
+            // gets the other cores.
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => return fail(&format!("tokio: {e}")),
             };

@@ -186,7 +186,7 @@ async fn serve(
     )
     .await?;
     let backend = Arc::new(UdmApiBackend(udm));
-    let amf = Server::start_with_smf(amf_settings, backend, Some(SmfLink { to_smf, from_smf })).await?;
+    let amf = Server::start_dedicated(amf_settings, backend, Some(SmfLink { to_smf, from_smf })).await?;
     tracing::info!(
         n2_udp = %amf.udp_addr,
         n2_sctp = ?amf.sctp_addr,

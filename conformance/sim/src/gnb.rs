@@ -19,7 +19,7 @@
 //! No I/O: [`Gnb::handle`] takes the octets of one NGAP PDU (one SCTP message, PPID
 //! 60); [`Gnb::poll_transmit`] gives the PDUs to send with their SCTP stream.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use hexcore_ngap::codec::ngap as codec;
@@ -277,6 +277,8 @@ pub struct Gnb {
     next_ran_id: u32,
     next_teid: u32,
     links: BTreeMap<u32, Link>,
+    /// The RAN UE NGAP ID of each UE's connection: a UE has at most one.
+    link_of: HashMap<UeKey, u32>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<GnbEvent>,
 }
@@ -293,6 +295,7 @@ impl Gnb {
             next_ran_id: 1,
             next_teid: 1,
             links: BTreeMap::new(),
+            link_of: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -320,19 +323,17 @@ impl Gnb {
 
     /// The ids of a UE's connection.
     pub fn ids(&self, ue: UeKey) -> Option<(RanUeNgapId, Option<AmfUeNgapId>)> {
-        self.links
-            .iter()
-            .find(|(_, l)| l.ue == ue)
-            .map(|(ran, l)| (RanUeNgapId(*ran), l.amf_id))
+        let ran = *self.link_of.get(&ue)?;
+        self.links.get(&ran).map(|l| (RanUeNgapId(ran), l.amf_id))
     }
 
     /// The PDU sessions with N3 resources of a UE.
     pub fn sessions(&self, ue: UeKey) -> Vec<(u8, GnbSession)> {
-        self.links
-            .values()
-            .filter(|l| l.ue == ue)
-            .flat_map(|l| l.sessions.iter().map(|(p, s)| (*p, s.clone())))
-            .collect()
+        self.link_of
+            .get(&ue)
+            .and_then(|ran| self.links.get(ran))
+            .map(|l| l.sessions.iter().map(|(p, s)| (*p, s.clone())).collect())
+            .unwrap_or_default()
     }
 
     /// Send NG Setup Request (TS 38.413 §8.7.1.2).
@@ -390,12 +391,14 @@ impl Gnb {
     ) -> Result<(), GnbError> {
         if initial {
             // A new connection: the old one's tunnels are gone with it.
-            let old: Vec<u32> = self.links.iter().filter(|(_, l)| l.ue == ue).map(|(r, _)| *r).collect();
-            for ran in old {
-                self.drop_link(ran);
+            if let Some(old) = self.link_of.get(&ue).copied() {
+                self.drop_link(old);
             }
             let ran = self.next_ran_id;
             self.next_ran_id = self.next_ran_id.wrapping_add(1);
+            // A RAN UE NGAP ID still in use after a wrap: that connection is replaced.
+            self.drop_link(ran);
+            self.link_of.insert(ue, ran);
             self.links.insert(
                 ran,
                 Link {
@@ -745,6 +748,9 @@ impl Gnb {
         let Some(link) = self.links.remove(&ran) else {
             return Vec::new();
         };
+        if self.link_of.get(&link.ue) == Some(&ran) {
+            self.link_of.remove(&link.ue);
+        }
         let psis: Vec<u8> = link.sessions.keys().copied().collect();
         for (psi, s) in link.sessions {
             self.events.push_back(GnbEvent::PduSessionDown {

@@ -1732,7 +1732,8 @@ pub struct LoadReport {
     pub seconds: f64,
     /// Completed registrations per second.
     pub rate: f64,
-    /// Latency percentiles (Initial UE Message → Registration Accept), ms.
+    /// Latency percentiles, ms: from when the UE was due to send its Initial UE
+    /// Message (the open-loop schedule at `rate`) to its Registration Accept.
     pub p50_ms: f64,
     /// See `p50_ms`.
     pub p99_ms: f64,
@@ -1766,7 +1767,9 @@ pub async fn load(settings: &Settings, ues: usize, rate: f64) -> Result<LoadRepo
             d.sim
                 .register(UeKey(next), RegistrationKind::InitialSuci)
                 .map_err(|e| e.to_string())?;
-            started[next] = Some(Instant::now());
+            // Latency counts from when the UE was due, not from when this loop got
+            // to it: a late generator must not hide queueing (coordinated omission).
+            started[next] = Some(t0 + interval.mul_f64(next as f64));
             next += 1;
         }
         let wake = if next < ues {

@@ -232,6 +232,8 @@ pub struct Amf {
     pub(crate) paged: HashMap<String, std::collections::BTreeSet<u8>>,
     /// N1N2 messages waiting for a paged UE's connection, by SUPI.
     pub(crate) pending_n1n2: HashMap<String, Vec<hexcore_sbi::AmfRequest>>,
+    /// Where each SUPI's contexts are (a checked hint, see [`crate::ue::supi_index`]).
+    pub(crate) by_supi: HashMap<String, crate::ue::supi_index::SupiPlaces>,
 }
 
 impl Amf {
@@ -251,6 +253,7 @@ impl Amf {
             by_ran: HashMap::new(),
             paged: HashMap::new(),
             pending_n1n2: HashMap::new(),
+            by_supi: HashMap::new(),
         }
     }
 
@@ -383,7 +386,7 @@ impl Amf {
                     idle: Some((mut secured, tmsi)),
                 } => {
                     self.deactivate_user_plane(&mut secured);
-                    self.idle.insert(tmsi, secured);
+                    self.park_idle(tmsi, secured);
                     if let Some(now) = self.now {
                         let t = crate::timers::NasTimer::ImplicitDeregistration;
                         let deadline = now + self.config.settings.timer(t);
@@ -392,6 +395,7 @@ impl Amf {
                 }
                 other => {
                     if let Some(mut secured) = other.into_secured() {
+                        self.prune_supi(&secured.supi);
                         self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
                     }
                 }
@@ -399,16 +403,17 @@ impl Amf {
         }
     }
 
-    /// Forget idle contexts (and their timers) that match.
-    pub(crate) fn forget_idle(&mut self, mut matches: impl FnMut(&crate::ue::Secured) -> bool) -> usize {
-        let tmsis: Vec<u32> = self.idle.iter().filter(|(_, s)| matches(s)).map(|(t, _)| *t).collect();
-        for tmsi in &tmsis {
-            if let Some(mut secured) = self.idle.remove(tmsi) {
-                self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
-            }
-            self.timers.stop(crate::timers::idle_key(*tmsi));
+    /// Forget a SUPI's context in CM-IDLE (and its timer); whether it had one.
+    pub(crate) fn forget_idle(&mut self, supi: &str) -> bool {
+        let Some(tmsi) = self.idle_tmsi_of(supi) else {
+            return false;
+        };
+        if let Some(mut secured) = self.idle.remove(&tmsi) {
+            self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
         }
-        tmsis.len()
+        self.timers.stop(crate::timers::idle_key(tmsi));
+        self.prune_supi(supi);
+        true
     }
 
     /// Number of registered UEs in CM-IDLE (no NG connection).

@@ -17,5 +17,5 @@ pub mod server;
 pub mod udm;
 pub mod up;
 
-pub use server::{Server, SmfLink, UdmBackend};
+pub use server::{DedicatedServer, Server, SmfLink, UdmBackend};
 pub use up::{LogFormat, init_logging, run_until_signal, shutdown_signal};

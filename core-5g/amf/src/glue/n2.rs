@@ -17,6 +17,11 @@ pub const NGAP_PPID: u32 = 60;
 /// Streams offered on every association.
 pub const STREAMS: u16 = 16;
 
+/// NGAP messages the AMF may queue for one association before it drops (and logs) the
+/// next: room for a release or deregistration burst of every UE of a large gNB (the
+/// channel allocates as it fills, not up front).
+const SEND_QUEUE: usize = 16_384;
+
 /// What association tasks tell the AMF task.
 #[derive(Debug)]
 pub enum ToAmf {
@@ -94,7 +99,7 @@ pub async fn association_task(
     to_amf: mpsc::Sender<ToAmf>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (tx, mut rx) = mpsc::channel::<(u16, Vec<u8>)>(256);
+    let (tx, mut rx) = mpsc::channel::<(u16, Vec<u8>)>(SEND_QUEUE);
     if to_amf
         .send(ToAmf::Up {
             assoc,
@@ -135,7 +140,7 @@ pub async fn association_task(
                 Some(AssociationEvent::Restart) => {
                     // The peer restarted: its UE contexts are gone (RFC 4960 §5.2.2).
                     let _ = to_amf.send(ToAmf::Down { assoc }).await;
-                    let (tx, new_rx) = mpsc::channel(256);
+                    let (tx, new_rx) = mpsc::channel(SEND_QUEUE);
                     rx = new_rx;
                     let _ = to_amf.send(ToAmf::Up { assoc, out_streams: STREAMS, tx }).await;
                 }

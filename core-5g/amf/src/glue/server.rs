@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use hexcore_sctp::Transport;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::http::{OperatorRequest, OperatorResponse};
@@ -155,6 +155,87 @@ impl Server {
             let _ = m.await;
         }
         tracing::info!("AMF stopped");
+    }
+}
+
+/// An AMF serving on a thread of its own: listeners, associations and the AMF task on
+/// one single-threaded runtime. Every NGAP message passes the SCTP carrier, its
+/// association task and the AMF task; on one thread those hand-overs are queue pushes,
+/// on a multi-threaded runtime each can be a wake-up of another thread (the largest
+/// cost of a registration once the AMF itself is cheap). UDM calls still run on the
+/// blocking pool, and the SMF and UPF keep the caller's runtime.
+#[derive(Debug)]
+pub struct DedicatedServer {
+    /// Where SCTP/UDP listens.
+    pub udp_addr: SocketAddr,
+    /// Where kernel SCTP listens, when the kernel has it.
+    pub sctp_addr: Option<SocketAddr>,
+    /// Where /metrics is served.
+    pub metrics_addr: Option<SocketAddr>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+type Addresses = (SocketAddr, Option<SocketAddr>, Option<SocketAddr>);
+
+impl Server {
+    /// [`Server::start_with_smf`] on a thread named `amf` with its own runtime (see
+    /// [`DedicatedServer`]).
+    pub async fn start_dedicated(
+        settings: Settings,
+        udm: Arc<dyn UdmBackend>,
+        smf: Option<SmfLink>,
+    ) -> anyhow::Result<DedicatedServer> {
+        let (ready_tx, ready_rx) = oneshot::channel::<anyhow::Result<Addresses>>();
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("amf".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(anyhow::anyhow!("AMF runtime: {e}")));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    match Server::start_with_smf(settings, udm, smf).await {
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                        Ok(server) => {
+                            let _ = ready_tx.send(Ok((server.udp_addr, server.sctp_addr, server.metrics_addr)));
+                            // A dropped handle stops the AMF as a shutdown does.
+                            let _ = stop_rx.await;
+                            server.shutdown().await;
+                        }
+                    }
+                });
+            })
+            .context("AMF thread")?;
+        let (udp_addr, sctp_addr, metrics_addr) = match ready_rx.await {
+            Ok(r) => r?,
+            Err(_) => anyhow::bail!("the AMF thread ended before it started"),
+        };
+        Ok(DedicatedServer {
+            udp_addr,
+            sctp_addr,
+            metrics_addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl DedicatedServer {
+    /// Stop the AMF (as [`Server::shutdown`]) and wait for its thread.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub fn init_logging(format: LogFormat) {
 
 /// Start the AMF and run until SIGTERM or SIGINT, then stop every task.
 pub async fn run_until_signal(settings: Settings, udm: Arc<dyn UdmBackend>) -> anyhow::Result<()> {
-    let server = Server::start(settings, udm).await?;
+    let server = Server::start_dedicated(settings, udm, None).await?;
     tracing::info!(
         udp = %server.udp_addr,
         sctp = ?server.sctp_addr,

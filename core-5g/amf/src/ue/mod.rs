@@ -23,6 +23,7 @@ mod nas_security;
 mod network;
 mod registration;
 pub mod session;
+pub(crate) mod supi_index;
 
 pub use nas_security::{ngap_security_capabilities, select_algorithms};
 

@@ -22,16 +22,11 @@ impl Amf {
     /// deregister is not worth the radio resources). `false` if the SUPI is unknown.
     pub fn deregister(&mut self, now: Instant, supi: &str) -> bool {
         self.now = Some(now);
-        let connected = self
-            .ues
-            .iter()
-            .find(|(_, u)| matches!(u.state, UeState::Registered { .. }) && u.state.supi() == Some(supi))
-            .map(|(id, _)| *id);
-        if let Some(id) = connected {
+        if let Some(id) = self.connected_registered(supi) {
             self.start_network_deregistration(id);
             return true;
         }
-        let dropped = self.forget_idle(|s| s.supi == supi) > 0;
+        let dropped = self.forget_idle(supi);
         if dropped {
             self.procedure("network_deregistration", Ok(()));
         }
@@ -63,12 +58,7 @@ impl Amf {
     /// request (so no T3555). `false` if the SUPI has no connected registered context.
     pub fn configuration_update(&mut self, now: Instant, supi: &str, network_name: &str) -> bool {
         self.now = Some(now);
-        let Some(id) = self
-            .ues
-            .iter()
-            .find(|(_, u)| matches!(u.state, UeState::Registered { .. }) && u.state.supi() == Some(supi))
-            .map(|(id, _)| *id)
-        else {
+        let Some(id) = self.connected_registered(supi) else {
             return false;
         };
         let mut cuc = ConfigurationUpdateCommand::new(MmHeader::default());
@@ -127,17 +117,12 @@ impl Amf {
     /// One SUPI, one context (TS 23.502 §4.2.2.2.2 step 5 in spirit): when a UE
     /// authenticates as a SUPI that has another context, the other goes.
     pub(crate) fn drop_other_contexts(&mut self, id: u64, supi: &str) {
-        let others: Vec<u64> = self
-            .ues
-            .iter()
-            .filter(|(other, u)| **other != id && u.state.supi() == Some(supi))
-            .map(|(other, _)| *other)
-            .collect();
+        let others: Vec<u64> = self.connected_of(supi).filter(|other| *other != id).collect();
         for other in others {
             self.event(Event::Warning(format!("SUPI registered again: releasing UE {other}")));
             self.release_forgetting(other, Cause::Nas(CauseNas::Unspecified));
         }
-        self.forget_idle(|s| s.supi == supi);
+        self.forget_idle(supi);
     }
 
     /// Release a UE's NG connection and forget its 5GMM context.

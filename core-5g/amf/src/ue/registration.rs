@@ -21,6 +21,7 @@ use hexcore_ngap::{AmfUeNgapId, Cause, CauseNas, CauseRadioNetwork, NgapPdu, SNs
 use hexcore_security::{NasConnection, NasSecurityContext, Role, keys};
 
 use super::nas_security::{nas_algorithms, protect, select_algorithms};
+use super::supi_index::SupiPlace;
 use super::{Challenge, RegInfo, Secured, UeContext, UeState};
 use crate::amf::{Amf, AssocId, Event, answering, sd_octets, unknown_ue};
 use crate::timers::NasTimer;
@@ -34,6 +35,7 @@ impl Amf {
         let to = state.name();
         ue.state = state;
         ue.reported_state = to;
+        self.index_supi(SupiPlace::Connected(id));
         if from != to {
             self.event(Event::UeState {
                 ue: id,
@@ -53,6 +55,7 @@ impl Amf {
     pub(crate) fn restore_state(&mut self, id: u64, state: UeState) {
         if let Some(ue) = self.ues.get_mut(&id) {
             ue.state = state;
+            self.index_supi(SupiPlace::Connected(id));
         }
     }
 
@@ -820,7 +823,7 @@ impl Amf {
                 ue: id,
                 reason: "integrity",
             });
-            self.idle.insert(tmsi, secured);
+            self.park_idle(tmsi, secured);
             if let Some(now) = self.now {
                 let t = NasTimer::ImplicitDeregistration;
                 self.timers
@@ -875,6 +878,7 @@ impl Amf {
         if timer == NasTimer::ImplicitDeregistration {
             let tmsi = u32::try_from(id & u64::from(u32::MAX)).unwrap_or(0);
             if let Some(mut s) = self.idle.remove(&tmsi) {
+                self.prune_supi(&s.supi);
                 self.event(Event::Warning(format!("implicit deregistration of {}", s.supi)));
                 self.release_sm_contexts(&mut s, hexcore_sbi::ReleaseCause::UeContextLost);
                 self.procedure("implicit_deregistration", Ok(()));

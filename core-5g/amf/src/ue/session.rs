@@ -38,6 +38,7 @@ use hexcore_sbi::{
 use hexcore_security::keys;
 
 use super::nas_security::{ngap_security_capabilities, protect};
+use super::supi_index::SupiPlace;
 use super::{Secured, UeState};
 use crate::amf::{Amf, AssocId, Event, answering, sd_octets, unknown_ue};
 
@@ -317,7 +318,7 @@ impl Amf {
         n1_sm: Option<Vec<u8>>,
         n2_sm: Option<N2SmInfo>,
     ) {
-        let Some(tmsi) = self.idle.iter().find(|(_, s)| s.supi == context.supi).map(|(t, _)| *t) else {
+        let Some(tmsi) = self.idle_tmsi_of(&context.supi) else {
             self.event(Event::Warning(format!(
                 "N1N2 message for {} which is not registered here",
                 context.supi
@@ -654,15 +655,11 @@ impl Amf {
     }
 
     fn secured_by_supi(&mut self, supi: &str) -> Option<&mut Secured> {
-        if let Some(id) = self
-            .ues
-            .iter()
-            .find(|(_, u)| u.state.supi() == Some(supi))
-            .map(|(id, _)| *id)
-        {
-            return self.secured_of(id);
+        match self.places_of(supi).first() {
+            Some(SupiPlace::Connected(id)) => self.secured_of(*id),
+            Some(SupiPlace::Idle(tmsi)) => self.idle.get_mut(tmsi).map(|b| &mut **b),
+            None => None,
         }
-        self.idle.values_mut().find(|s| s.supi == supi).map(|b| &mut **b)
     }
 
     fn session_of(&mut self, id: u64, psi: u8) -> Option<PduSession> {
@@ -670,11 +667,12 @@ impl Amf {
     }
 
     /// The connected, registered UE context of a SUPI.
-    fn connected_registered(&self, supi: &str) -> Option<u64> {
-        self.ues
-            .iter()
-            .find(|(_, u)| matches!(u.state, UeState::Registered { .. }) && u.state.supi() == Some(supi))
-            .map(|(id, _)| *id)
+    pub(crate) fn connected_registered(&self, supi: &str) -> Option<u64> {
+        self.connected_of(supi).find(|id| {
+            self.ues
+                .get(id)
+                .is_some_and(|u| matches!(u.state, UeState::Registered { .. }))
+        })
     }
 
     fn location_of(&self, id: u64) -> UserLocation {
