@@ -22,6 +22,7 @@ const NEED_USER_PLANE: &[&str] = &[
     "pdu-session-two-dnns",
     "pdu-session-ping",
     "pdu-session-idle-downlink-paging",
+    "pdu-session-registration-update",
 ];
 
 /// Scenarios that need a restartable UPF of their own (tests/user_plane.rs runs it).

@@ -589,6 +589,7 @@ pub const SCENARIOS: &[&str] = &[
     "pdu-session-two-dnns",
     "pdu-session-ping",
     "pdu-session-idle-downlink-paging",
+    "pdu-session-registration-update",
     "pdu-session-upf-restart",
     "pdu-session-unknown-dnn",
     "pdu-session-unsubscribed-slice",
@@ -1215,6 +1216,59 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
                 if to_tun { "on the UE's TUN" } else { "at the gNB" },
                 elapsed.as_secs_f64() * 1000.0
             )))
+        }
+        "pdu-session-registration-update" => {
+            // TS 24.501 §5.5.1.3.4: from CM-IDLE with a PDU session and uplink data
+            // waiting, a periodic registration update names the session in its PDU
+            // session status and uplink data status; the network keeps the session and
+            // re-activates its user plane in the Initial Context Setup of the accept.
+            let ue = d.add_ue(settings.ue(0))?;
+            d.register(ue, RegistrationKind::InitialSuci).await?;
+            let s = accepted(d, ue, 1, &settings.dnn, settings.session_slice()).await?;
+            release(d, ue).await?;
+            d.sim
+                .with_ue(ue, |u| {
+                    u.note_uplink_data(1);
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())?;
+            d.sim
+                .register(ue, RegistrationKind::PeriodicUpdating)
+                .map_err(|e| e.to_string())?;
+            let mut up = false;
+            let r = d
+                .wait_for("Registration Accept and PDU session 1's user plane", |e| match e {
+                    SimEvent::Gnb(GnbEvent::PduSessionUp { ue: k, psi: 1, .. }) if *k == ue => {
+                        up = true;
+                        None
+                    }
+                    SimEvent::Ue(k, UeEvent::Registered { .. }) if *k == ue => Some(Ok(())),
+                    SimEvent::Ue(k, UeEvent::RegistrationRejected(c)) if *k == ue => {
+                        Some(Err(format!("Registration Reject #{}", c.value())))
+                    }
+                    SimEvent::Ue(k, UeEvent::PduSessionReleased { psi: 1, .. }) if *k == ue => Some(Err(
+                        "PDU session 1 released: the accept's PDU session status lacks it".into(),
+                    )),
+                    _ => None,
+                })
+                .await;
+            // The session's user plane comes in the same Initial Context Setup.
+            let kept = d
+                .sim
+                .with_ue(ue, |u| Ok(u.pdu_session(1).is_some()))
+                .map_err(|e| e.to_string())?;
+            let result = match r {
+                Ok(Ok(())) if !kept => Err("registered, but PDU session 1 is gone at the UE".into()),
+                Ok(Ok(())) if !up => Err("registered, but PDU session 1's user plane was not set up".into()),
+                Ok(Ok(())) => Ok(Step::Pass(format!(
+                    "{}; released; periodic registration update with uplink data → Registration Accept, session kept, user plane in the Initial Context Setup",
+                    session_text(&s)
+                ))),
+                Ok(Err(e)) | Err(e) => Err(e),
+            };
+            let _ = release_session(d, ue, 1).await;
+            d.switch_off(ue).await;
+            result
         }
         "pdu-session-upf-restart" => {
             let Some(cmd) = settings.upf_restart_cmd.as_deref() else {

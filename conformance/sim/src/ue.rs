@@ -476,6 +476,26 @@ impl Ue {
         }
     }
 
+    /// The PDU session status (the UE's active sessions) and uplink data status (those
+    /// with uplink data waiting) of a Service request or registration update
+    /// (TS 24.501 §5.6.1.2, §5.5.1.3.2); `None` for an empty one.
+    fn session_status(&self) -> (Option<PsiBitmap>, Option<PsiBitmap>) {
+        let psis: Vec<u8> = self
+            .sm
+            .psis()
+            .into_iter()
+            .filter(|p| !matches!(self.sm.state(*p), Some(SessionState::ActivePending { .. })))
+            .collect();
+        let pending: Vec<u8> = self
+            .uplink_pending
+            .iter()
+            .copied()
+            .filter(|p| psis.contains(p))
+            .collect();
+        let bitmap = |v: &[u8]| (!v.is_empty()).then(|| PsiBitmap::from_psis(v));
+        (bitmap(&psis), bitmap(&pending))
+    }
+
     /// Start a registration.
     pub fn register(&mut self, kind: RegistrationKind) -> Result<(), UeError> {
         let value = match kind {
@@ -520,6 +540,11 @@ impl Ue {
                 .map(|&(sst, sd)| SNssai::new(sst, sd))
                 .collect(),
         ));
+        if value != RegistrationTypeValue::Initial {
+            // §5.5.1.3.2: an update tells the network which PDU sessions the UE still
+            // has, and which have uplink data waiting.
+            (full.pdu_session_status, full.uplink_data_status) = self.session_status();
+        }
         let full = Message::from(full).encode();
         self.kgnb_count = None;
         self.state = MmState::RegisteredInitiated;
@@ -626,24 +651,7 @@ impl Ue {
             MobileIdentity::STmsi(guti.s_tmsi()),
         );
         let mut full = cleartext.clone();
-        let psis: Vec<u8> = self
-            .sm
-            .psis()
-            .into_iter()
-            .filter(|p| !matches!(self.sm.state(*p), Some(SessionState::ActivePending { .. })))
-            .collect();
-        if !psis.is_empty() {
-            full.pdu_session_status = Some(PsiBitmap::from_psis(&psis));
-        }
-        let pending: Vec<u8> = self
-            .uplink_pending
-            .iter()
-            .copied()
-            .filter(|p| psis.contains(p))
-            .collect();
-        if !pending.is_empty() {
-            full.uplink_data_status = Some(PsiBitmap::from_psis(&pending));
-        }
+        (full.pdu_session_status, full.uplink_data_status) = self.session_status();
         let cause = match service_type {
             ServiceType::Data => EstablishmentCause::MoData,
             ServiceType::MobileTerminatedServices => EstablishmentCause::MtAccess,
@@ -689,6 +697,15 @@ impl Ue {
         }
         self.events.push_back(UeEvent::Paged);
         self.service_request_for(ServiceType::MobileTerminatedServices)
+    }
+
+    /// Note uplink data waiting for PDU session `psi` without asking for radio resources
+    /// now: the next Service request or registration update names it in its uplink
+    /// data status (e.g. a periodic registration update that comes first).
+    pub fn note_uplink_data(&mut self, psi: u8) {
+        if self.sm.session(psi).is_some() {
+            self.uplink_pending.insert(psi);
+        }
     }
 
     /// The user plane has uplink data for PDU session `psi` but no radio bearer: from
@@ -1108,6 +1125,10 @@ impl Ue {
         if let Some(status) = &a.pdu_session_status {
             self.sm.network_status(&status.psis());
             self.events.extend(self.sm.events.drain(..));
+        }
+        // The update's uplink data status has its answer.
+        if a.pdu_session_reactivation_result.is_some() {
+            self.uplink_pending.clear();
         }
         self.events.push_back(UeEvent::Registered {
             guti,

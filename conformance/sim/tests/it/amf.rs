@@ -564,6 +564,15 @@ impl Amf {
         };
         self.log.push(m.name().to_string());
         match m {
+            Message::RegistrationRequest(r)
+                if self.ues[&id].registered
+                    && matches!(
+                        r.registration_type.value,
+                        RegistrationTypeValue::MobilityUpdating | RegistrationTypeValue::PeriodicUpdating
+                    ) =>
+            {
+                self.registration_update(id, r)
+            }
             Message::RegistrationRequest(r) => {
                 self.ues.get_mut(&id).unwrap().cleartext_only = r.nas_message_container.is_none();
                 let supi = match &r.mobile_identity {
@@ -744,21 +753,51 @@ impl Amf {
     /// released locally; those with uplink data or paged for get their user plane in
     /// the Initial Context Setup that carries the Service Accept (TS 23.502 §4.2.3.2),
     /// with KgNB from the Service Request's UL NAS COUNT (TS 33.501 §6.9.2.1.1).
+    /// The complete message in the NAS message container of UE `id`'s last message.
+    fn complete(&self, id: u64, container: Option<&NasMessageContainer>) -> Option<Message> {
+        let sec = self.ues[&id].sec.as_ref().unwrap();
+        let plain = sec
+            .decipher_container_of_last_rx(&container?.0)
+            .expect("container deciphers");
+        Some(Message::decode(&plain).unwrap())
+    }
+
     fn service_request(&mut self, id: u64, cleartext: ServiceRequest) {
-        let ue = self.ues.get_mut(&id).unwrap();
-        let sec = ue.sec.as_ref().unwrap();
-        let count = sec.last_rx_count().unwrap().value();
-        let sr = match &cleartext.nas_message_container {
-            Some(c) => {
-                let plain = sec.decipher_container_of_last_rx(&c.0).expect("container deciphers");
-                let Message::ServiceRequest(full) = Message::decode(&plain).unwrap() else {
-                    panic!("the container holds a Service Request")
-                };
-                full
-            }
+        let sr = match self.complete(id, cleartext.nas_message_container.as_ref()) {
+            Some(Message::ServiceRequest(full)) => full,
+            Some(other) => panic!("the container holds {}", other.name()),
             None => cleartext,
         };
-        if let Some(status) = &sr.pdu_session_status {
+        self.resume(id, sr.pdu_session_status, sr.uplink_data_status, None);
+    }
+
+    /// TS 24.501 §5.5.1.3.4: a mobility or periodic registration update of a registered
+    /// UE, on its current context; its PDU session status and uplink data status as in a
+    /// Service Request, answered with a Registration Accept (same 5G-GUTI).
+    fn registration_update(&mut self, id: u64, cleartext: RegistrationRequest) {
+        let r = match self.complete(id, cleartext.nas_message_container.as_ref()) {
+            Some(Message::RegistrationRequest(full)) => full,
+            Some(other) => panic!("the container holds {}", other.name()),
+            None => cleartext,
+        };
+        let accept = RegistrationAccept::new(MmHeader::default(), RegistrationResult(0x01));
+        self.resume(id, r.pdu_session_status, r.uplink_data_status, Some(accept));
+    }
+
+    /// Release what the PDU session status lacks, re-activate what the uplink data
+    /// status (or paging) asks for, and answer with a Service Accept or `registration`.
+    fn resume(
+        &mut self,
+        id: u64,
+        pdu_session_status: Option<PsiBitmap>,
+        uplink_data_status: Option<PsiBitmap>,
+        registration: Option<RegistrationAccept>,
+    ) {
+        let ue = self.ues.get_mut(&id).unwrap();
+        let count = ue.sec.as_ref().unwrap().last_rx_count().unwrap().value();
+        let status_asked = pdu_session_status.is_some();
+        let reactivation_asked = uplink_data_status.is_some();
+        if let Some(status) = &pdu_session_status {
             ue.sessions.retain(|psi, _| status.is_set(*psi));
         } else {
             assert!(
@@ -766,17 +805,31 @@ impl Amf {
                 "a UE with PDU sessions sends its PDU session status"
             );
         }
-        let mut wanted: Vec<u8> = sr.uplink_data_status.map(|u| u.psis()).unwrap_or_default();
+        let mut wanted: Vec<u8> = uplink_data_status.map(|u| u.psis()).unwrap_or_default();
         wanted.append(&mut ue.paged);
         wanted.retain(|p| ue.sessions.contains_key(p));
         wanted.sort();
         wanted.dedup();
+        let status = PsiBitmap::from_psis(&ue.sessions.keys().copied().collect::<Vec<_>>());
+        let accept = match registration {
+            Some(mut a) => {
+                a.pdu_session_status = status_asked.then_some(status);
+                a.pdu_session_reactivation_result = reactivation_asked.then(|| PsiBitmap::from_psis(&[]));
+                Message::from(a)
+            }
+            None if wanted.is_empty() => Message::from(ServiceAccept::new(MmHeader::default())),
+            None => {
+                let mut a = ServiceAccept::new(MmHeader::default());
+                a.pdu_session_status = Some(status);
+                Message::from(a)
+            }
+        };
         if wanted.is_empty() {
-            self.dl(id, Message::from(ServiceAccept::new(MmHeader::default())));
+            self.dl(id, accept);
+            // An update keeps the 5G-GUTI: no Registration Complete is due.
+            self.unanswered.remove(&id);
             return;
         }
-        let mut accept = ServiceAccept::new(MmHeader::default());
-        accept.pdu_session_status = Some(PsiBitmap::from_psis(&ue.sessions.keys().copied().collect::<Vec<_>>()));
         let kgnb = keys::kgnb(&ue.kamf, count, keys::AccessType::ThreeGpp);
         let teids: Vec<(u8, u32)> = wanted.iter().map(|p| (*p, ue.sessions[p].ul_teid)).collect();
         let items: Vec<PduSessionSetupItem> = teids
@@ -789,7 +842,7 @@ impl Amf {
             })
             .collect();
         self.log.push(format!("re-activating {wanted:?}"));
-        let nas = self.protect_dl(id, &Message::from(accept));
+        let nas = self.protect_dl(id, &accept);
         self.initial_context_setup(id, kgnb, nas, items);
     }
 

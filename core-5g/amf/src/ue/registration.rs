@@ -20,7 +20,7 @@ use hexcore_ngap::procedures::{
 use hexcore_ngap::{AmfUeNgapId, Cause, CauseNas, CauseRadioNetwork, NgapPdu, SNssai};
 use hexcore_security::{NasConnection, NasSecurityContext, Role, keys};
 
-use super::nas_security::{nas_algorithms, protect, select_algorithms};
+use super::nas_security::{complete_message, nas_algorithms, protect, select_algorithms};
 use super::supi_index::SupiPlace;
 use super::{Challenge, RegInfo, Secured, UeContext, UeState};
 use crate::amf::{Amf, AssocId, Event, answering, sd_octets, unknown_ue};
@@ -470,12 +470,8 @@ impl Amf {
         let request = match &cleartext.nas_message_container {
             None => cleartext,
             Some(container) => {
-                let full = secured
-                    .nas
-                    .decipher_container_of_last_rx(&container.0)
-                    .map(|plain| Message::decode(&plain));
-                match full {
-                    Some(Ok(Message::RegistrationRequest(full))) => full,
+                match complete_message(&secured, Some(container)) {
+                    Some(Message::RegistrationRequest(full)) => full,
                     _ => {
                         // §4.4.6: a container that does not hold a registration
                         // request is a protocol error; the UE hears why.
@@ -834,14 +830,22 @@ impl Amf {
 
     /// Mobility or periodic registration update on the current context: a Registration
     /// accept (same 5G-GUTI, so no Registration complete is due) in an Initial Context
-    /// Setup with a KgNB from this request's uplink COUNT.
+    /// Setup with a KgNB from this request's uplink COUNT, with the PDU session status
+    /// and the re-activated sessions the request asked for (TS 24.501 §5.5.1.3.4).
     fn accept_update(
         &mut self,
         id: u64,
         secured: Box<Secured>,
         tmsi: u32,
-        _req: &hexcore_nas::mm::RegistrationRequest,
+        cleartext: &hexcore_nas::mm::RegistrationRequest,
     ) {
+        // TS 24.501 §4.4.6: the non-cleartext IEs (PDU session status, uplink data
+        // status) come in the complete message, ciphered in the NAS message container.
+        let full = match complete_message(&secured, cleartext.nas_message_container.as_ref()) {
+            Some(Message::RegistrationRequest(full)) => Some(full),
+            _ => None,
+        };
+        let req = full.as_ref().unwrap_or(cleartext);
         let accept = RegistrationAccept {
             tai_list: Some(self.tai_list()),
             allowed_nssai: Some(Nssai(
@@ -855,8 +859,14 @@ impl Amf {
             ..RegistrationAccept::new(MmHeader::default(), RegistrationResult(AccessType::ThreeGpp.value()))
         };
         self.set_state(id, UeState::Registered { secured, tmsi });
-        self.initial_context_setup(id, &Message::from(accept).encode());
-        self.procedure("registration_update", Ok(()));
+        // §5.5.1.3.4: local release of the sessions the UE no longer has, user-plane
+        // re-activation for its uplink data, then the accept.
+        self.resume_sessions(
+            id,
+            req.pdu_session_status.as_ref(),
+            req.uplink_data_status.as_ref(),
+            Some(Box::new(accept)),
+        );
     }
 
     fn tai_list(&self) -> TaiList {

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use hexcore_nas::ie::{
     PayloadContainer, PayloadContainerType, PsiBitmap, RequestType as NasRequestType, SpareHalfOctet,
 };
-use hexcore_nas::mm::{DlNasTransport, MmHeader, ServiceAccept, UlNasTransport};
+use hexcore_nas::mm::{DlNasTransport, MmHeader, RegistrationAccept, ServiceAccept, UlNasTransport};
 use hexcore_nas::{Message as NasMessage, MmCause};
 use hexcore_ngap::procedures::{
     ErrorIndication, InitialContextSetupRequest, PduSessionModifyItem, PduSessionResourceModifyRequest,
@@ -37,7 +37,7 @@ use hexcore_sbi::{
 };
 use hexcore_security::keys;
 
-use super::nas_security::{ngap_security_capabilities, protect};
+use super::nas_security::{complete_message, ngap_security_capabilities, protect};
 use super::supi_index::SupiPlace;
 use super::{Secured, UeState};
 use crate::amf::{Amf, AssocId, Event, answering, sd_octets, unknown_ue};
@@ -53,8 +53,9 @@ pub struct PduSession {
     pub user_plane: bool,
 }
 
-/// A Service Request waiting for the SMFs' setup transfers before the Initial Context
-/// Setup goes out (TS 23.502 §4.2.3.2 steps 4–12).
+/// A Service Request, or a mobility or periodic registration update, waiting for the
+/// SMFs' setup transfers before the Initial Context Setup goes out (TS 23.502 §4.2.3.2
+/// steps 4–12, §4.2.2.2.2 step 21).
 #[derive(Debug, Default)]
 pub struct PendingService {
     /// Sessions still to answer.
@@ -63,6 +64,12 @@ pub struct PendingService {
     pub items: Vec<PduSessionSetupItem>,
     /// Sessions that could not be re-activated.
     pub failed: Vec<u8>,
+    /// What answers the UE: a Service accept, or this Registration accept.
+    pub registration: Option<Box<RegistrationAccept>>,
+    /// The UE sent its PDU session status: the accept carries the network's.
+    pub status_asked: bool,
+    /// The UE asked for user-plane re-activation: the accept carries the result.
+    pub reactivation_asked: bool,
 }
 
 impl Amf {
@@ -353,21 +360,30 @@ impl Amf {
         let Some(secured) = self.secured_of(id) else { return };
         // TS 24.501 §4.4.6: the non-cleartext IEs (uplink data status, PDU session
         // status) come in the complete message, ciphered in the NAS message container.
-        let full = cleartext.nas_message_container.as_ref().and_then(|c| {
-            match secured
-                .nas
-                .decipher_container_of_last_rx(&c.0)
-                .map(|p| NasMessage::decode(&p))
-            {
-                Some(Ok(NasMessage::ServiceRequest(full))) => Some(full),
-                _ => None,
-            }
-        });
+        let full = match complete_message(secured, cleartext.nas_message_container.as_ref()) {
+            Some(NasMessage::ServiceRequest(full)) => Some(full),
+            _ => None,
+        };
         let sr = full.as_ref().unwrap_or(cleartext);
+        self.resume_sessions(id, sr.pdu_session_status.as_ref(), sr.uplink_data_status.as_ref(), None);
+    }
+
+    /// The PDU session part of a Service Request (TS 24.501 §5.6.1.4.1) or of a
+    /// mobility or periodic registration update (§5.5.1.3.4): sessions the network has
+    /// but the UE's PDU session status lacks are released locally; those in the uplink
+    /// data status (and any paged for downlink data) are re-activated through their
+    /// SMFs; then the accept — a Service accept, or `registration` — goes out in an
+    /// Initial Context Setup with the re-activated sessions.
+    pub(crate) fn resume_sessions(
+        &mut self,
+        id: u64,
+        pdu_session_status: Option<&PsiBitmap>,
+        uplink_data_status: Option<&PsiBitmap>,
+        registration: Option<Box<RegistrationAccept>>,
+    ) {
+        let Some(secured) = self.secured_of(id) else { return };
         let supi = secured.supi.clone();
-        // §5.6.1.4.1: sessions the network has but the UE's PDU session status lacks
-        // are released locally.
-        let gone: Vec<u8> = match &sr.pdu_session_status {
+        let gone: Vec<u8> = match pdu_session_status {
             Some(status) => secured
                 .sessions
                 .keys()
@@ -379,16 +395,18 @@ impl Amf {
         for psi in &gone {
             secured.sessions.remove(psi);
         }
-        let mut wanted: BTreeSet<u8> = sr
-            .uplink_data_status
-            .as_ref()
+        let mut wanted: BTreeSet<u8> = uplink_data_status
             .map(|u| u.psis().into_iter().collect())
             .unwrap_or_default();
         if let Some(paged) = self.paged.remove(&supi) {
             wanted.extend(paged);
         }
         let Some(secured) = self.secured_of(id) else { return };
-        wanted.retain(|p| secured.sessions.contains_key(p));
+        // §5.6.1.4.1, §5.5.1.3.4: a PDU session ID without a session here cannot be
+        // re-activated, and the reactivation result says so.
+        let (known, unknown): (BTreeSet<u8>, BTreeSet<u8>) =
+            wanted.into_iter().partition(|p| secured.sessions.contains_key(p));
+        let wanted = known;
         for psi in gone {
             self.smf(SmfRequest::ReleaseSmContext {
                 context: SmContextRef {
@@ -398,8 +416,15 @@ impl Amf {
                 cause: ReleaseCause::PduSessionStatusMismatch,
             });
         }
+        let pending = PendingService {
+            failed: unknown.into_iter().collect(),
+            registration,
+            status_asked: pdu_session_status.is_some(),
+            reactivation_asked: uplink_data_status.is_some(),
+            ..PendingService::default()
+        };
         if wanted.is_empty() {
-            return self.accept_service_now(id, &PendingService::default());
+            return self.accept_service_now(id, pending);
         }
         let location = Some(self.location_of(id));
         for psi in &wanted {
@@ -417,7 +442,7 @@ impl Amf {
         if let Some(ue) = self.ues.get_mut(&id) {
             ue.pending_service = Some(PendingService {
                 waiting: wanted,
-                ..PendingService::default()
+                ..pending
             });
         }
     }
@@ -445,24 +470,39 @@ impl Amf {
         if pending.waiting.is_empty()
             && let Some(done) = self.ues.get_mut(&id).and_then(|u| u.pending_service.take())
         {
-            self.accept_service_now(id, &done);
+            self.accept_service_now(id, done);
         }
     }
 
-    /// Service accept in an INITIAL CONTEXT SETUP REQUEST with the re-activated
-    /// sessions; then the N1N2 messages that waited for the connection.
-    fn accept_service_now(&mut self, id: u64, done: &PendingService) {
+    /// The Service accept (or the pending Registration accept) in an INITIAL CONTEXT
+    /// SETUP REQUEST with the re-activated sessions; then the N1N2 messages that waited
+    /// for the connection.
+    fn accept_service_now(&mut self, id: u64, done: PendingService) {
         let Some(secured) = self.secured_of(id) else { return };
         let psis: Vec<u8> = secured.sessions.keys().copied().collect();
         let supi = secured.supi.clone();
-        let mut accept = ServiceAccept::new(MmHeader::default());
-        accept.pdu_session_status = Some(PsiBitmap::from_psis(&psis));
-        if !done.items.is_empty() || !done.failed.is_empty() {
-            // §9.11.3.42: a bit set = re-activation failed.
-            accept.pdu_session_reactivation_result = Some(PsiBitmap::from_psis(&done.failed));
-        }
-        self.initial_context_setup_with(id, &NasMessage::from(accept).encode(), done.items.clone());
-        self.procedure("service_request", Ok(()));
+        let status = PsiBitmap::from_psis(&psis);
+        // §9.11.3.42: a bit set = re-activation failed.
+        let result = (done.reactivation_asked || !done.items.is_empty() || !done.failed.is_empty())
+            .then(|| PsiBitmap::from_psis(&done.failed));
+        let plain = match done.registration {
+            // TS 24.501 §5.5.1.3.4: the network's PDU session status when the UE sent
+            // its own; the reactivation result when it asked for re-activation.
+            Some(mut accept) => {
+                accept.pdu_session_status = done.status_asked.then_some(status);
+                accept.pdu_session_reactivation_result = result;
+                self.procedure("registration_update", Ok(()));
+                NasMessage::from(*accept).encode()
+            }
+            None => {
+                let mut accept = ServiceAccept::new(MmHeader::default());
+                accept.pdu_session_status = Some(status);
+                accept.pdu_session_reactivation_result = result;
+                self.procedure("service_request", Ok(()));
+                NasMessage::from(accept).encode()
+            }
+        };
+        self.initial_context_setup_with(id, &plain, done.items);
         for queued in self.pending_n1n2.remove(&supi).unwrap_or_default() {
             self.smf_message(queued);
         }

@@ -187,6 +187,21 @@ pub struct TestUe {
 }
 
 impl TestUe {
+    /// `full` ciphered for the NAS message container of the next uplink message, with
+    /// that message's COUNT (TS 24.501 §4.4.6).
+    pub fn container(&self, full: &Message) -> hexcore_nas::ie::NasMessageContainer {
+        let ctx = self.nas.as_ref().unwrap();
+        let count = ctx.next_tx_count().count_input();
+        hexcore_nas::ie::NasMessageContainer(hexcore_security::nea(
+            ctx.nea(),
+            ctx.knas_enc(),
+            count,
+            1,
+            hexcore_security::Direction::Uplink,
+            &full.encode(),
+        ))
+    }
+
     pub fn new(ran: u32) -> Self {
         Self {
             milenage: Milenage::new(&K, &OPC),

@@ -800,16 +800,7 @@ fn initial_registration_with_a_known_guti_runs_on_the_current_context() {
     let full = ue.registration_request();
     let mut cleartext = full.clone();
     cleartext.requested_nssai = None;
-    let ctx = ue.nas.as_ref().unwrap();
-    let count = ctx.next_tx_count().count_input();
-    cleartext.nas_message_container = Some(hexcore_nas::ie::NasMessageContainer(hexcore_security::nea(
-        ctx.nea(),
-        ctx.knas_enc(),
-        count,
-        1,
-        hexcore_security::Direction::Uplink,
-        &Message::from(full).encode(),
-    )));
+    cleartext.nas_message_container = Some(ue.container(&Message::from(full)));
     ue.ran_ue_ngap_id = hexcore_ngap::RanUeNgapId(2);
     let bytes = ue.protect_integrity(&Message::from(cleartext));
     h.initial_ue_message(&ue, bytes);

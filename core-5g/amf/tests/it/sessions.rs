@@ -292,8 +292,19 @@ fn service_request(ue: &mut TestUe, uplink_data: &[u8]) -> Vec<u8> {
     ue.protect_integrity(&Message::from(sr))
 }
 
-/// The Service Request asks the SMF to activate, then the ICS carries the session.
+/// The Service Request asks the SMF to activate, then the ICS carries the session and
+/// a Service accept.
 fn reactivate(h: &mut Harness, ue: &mut TestUe) {
+    let Message::ServiceAccept(a) = reactivate_with(h, ue) else {
+        panic!("expected Service accept")
+    };
+    assert_eq!(a.pdu_session_status.unwrap().psis(), vec![5]);
+    assert_eq!(a.pdu_session_reactivation_result.unwrap().psis(), Vec::<u8>::new());
+}
+
+/// The AMF asks the SMF to activate PDU session 5, then the ICS carries the session and
+/// the accept (returned) for the UE; the gNB answers.
+fn reactivate_with(h: &mut Harness, ue: &mut TestUe) -> Message {
     assert_eq!(
         take_smf(h),
         vec![SmfRequest::UpdateSmContext {
@@ -327,11 +338,7 @@ fn reactivate(h: &mut Harness, ue: &mut TestUe) {
     assert_eq!(ics.pdu_sessions[0].pdu_session_id, 5);
     assert_eq!(ics.pdu_sessions[0].transfer, SETUP_REQUEST_TRANSFER);
     assert!(ics.ue_ambr.is_some());
-    let Message::ServiceAccept(a) = ue.read(ics.nas_pdu.as_ref().unwrap()) else {
-        panic!("expected Service accept")
-    };
-    assert_eq!(a.pdu_session_status.unwrap().psis(), vec![5]);
-    assert_eq!(a.pdu_session_reactivation_result.unwrap().psis(), Vec::<u8>::new());
+    let accept = ue.read(ics.nas_pdu.as_ref().unwrap());
     ue.amf_ue_ngap_id = Some(ics.amf_ue_ngap_id);
     h.send(
         InitialContextSetupResponse {
@@ -360,6 +367,78 @@ fn reactivate(h: &mut Harness, ue: &mut TestUe) {
         ),
         "{reqs:?}"
     );
+    accept
+}
+
+/// A periodic registration update from CM-IDLE: the cleartext IEs integrity protected,
+/// the complete request — with the PDU session status and uplink data status — ciphered
+/// in the NAS message container (TS 24.501 §4.4.6).
+fn periodic_update(ue: &mut TestUe, pdu_session_status: &[u8], uplink_data: &[u8]) -> Vec<u8> {
+    let mut full = ue.registration_request();
+    full.registration_type.value = hexcore_nas::ie::RegistrationTypeValue::PeriodicUpdating;
+    full.pdu_session_status = Some(PsiBitmap::from_psis(pdu_session_status));
+    full.uplink_data_status = Some(PsiBitmap::from_psis(uplink_data));
+    let mut cleartext = full.clone();
+    cleartext.requested_nssai = None;
+    cleartext.pdu_session_status = None;
+    cleartext.uplink_data_status = None;
+    cleartext.nas_message_container = Some(ue.container(&Message::from(full)));
+    ue.protect_integrity(&Message::from(cleartext))
+}
+
+/// A registered UE with PDU session 5, released to CM-IDLE (its deactivation told to
+/// the SMF), about to come back on a new RAN UE NGAP ID.
+fn idle_with_session() -> (Harness, TestUe) {
+    let mut h = Harness::new();
+    h.setup();
+    let mut ue = TestUe::new(1);
+    register(&mut h, &mut ue);
+    establish(&mut h, &mut ue);
+    release_to_idle(&mut h, &ue);
+    take_smf(&mut h);
+    ue.ran_ue_ngap_id = hexcore_ngap::RanUeNgapId(2);
+    (h, ue)
+}
+
+#[test]
+fn registration_update_reactivates_and_reports_the_pdu_sessions() {
+    // TS 24.501 §5.5.1.3.4: uplink data status → the SMF re-activates the session, the
+    // Initial Context Setup carries it, and the Registration accept has the network's
+    // PDU session status and the reactivation result.
+    let (mut h, mut ue) = idle_with_session();
+    let bytes = periodic_update(&mut ue, &[5], &[5]);
+    h.initial_ue_message(&ue, bytes);
+    let Message::RegistrationAccept(a) = reactivate_with(&mut h, &mut ue) else {
+        panic!("expected Registration accept")
+    };
+    assert_eq!(a.pdu_session_status.unwrap().psis(), vec![5]);
+    assert_eq!(a.pdu_session_reactivation_result.unwrap().psis(), Vec::<u8>::new());
+    assert!(a.guti.is_none(), "an update keeps the 5G-GUTI");
+    assert_eq!(h.amf.ue_state(ue.amf_ue_ngap_id.unwrap().value()), Some("registered"));
+}
+
+#[test]
+fn registration_update_releases_the_sessions_the_ue_no_longer_has() {
+    // §5.5.1.3.4: a session the UE's PDU session status lacks is released locally (the
+    // SMF is told); re-activation of a session that does not exist fails, and the
+    // reactivation result says so.
+    let (mut h, mut ue) = idle_with_session();
+    let bytes = periodic_update(&mut ue, &[], &[3]);
+    h.initial_ue_message(&ue, bytes);
+    assert_eq!(
+        take_smf(&mut h),
+        vec![SmfRequest::ReleaseSmContext {
+            context: context(&ue, 5),
+            cause: ReleaseCause::PduSessionStatusMismatch,
+        }]
+    );
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(ics.pdu_sessions.is_empty());
+    let Message::RegistrationAccept(a) = ue.read(ics.nas_pdu.as_ref().unwrap()) else {
+        panic!("expected Registration accept")
+    };
+    assert_eq!(a.pdu_session_status.unwrap().psis(), Vec::<u8>::new());
+    assert_eq!(a.pdu_session_reactivation_result.unwrap().psis(), vec![3]);
 }
 
 #[test]
