@@ -60,4 +60,7 @@ pub enum Error {
     /// A SQN received in AUTN/AUTS is outside the allowed range (TS 33.102 Annex C).
     #[error("SQN out of range")]
     SqnOutOfRange,
+    /// A malformed EAP packet (RFC 3748, RFC 9048): what is wrong with it.
+    #[error("bad EAP packet: {0}")]
+    Eap(String),
 }

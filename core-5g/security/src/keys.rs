@@ -96,7 +96,18 @@ pub fn ck_ik_prime(
     snn: &ServingNetworkName,
     sqn_xor_ak: &[u8; 6],
 ) -> Result<([u8; 16], [u8; 16]), Error> {
-    let out = kdf(&ck_ik(ck, ik), fc::CK_PRIME_IK_PRIME, &[snn.as_bytes(), sqn_xor_ak])?;
+    ck_ik_prime_for(ck, ik, snn.as_bytes(), sqn_xor_ak)
+}
+
+/// [`ck_ik_prime`] for any access network identity (TS 33.402 Annex A.2: "WLAN" in
+/// RFC 9048's test vectors; the serving network name in 5G).
+pub fn ck_ik_prime_for(
+    ck: &[u8; 16],
+    ik: &[u8; 16],
+    network_name: &[u8],
+    sqn_xor_ak: &[u8; 6],
+) -> Result<([u8; 16], [u8; 16]), Error> {
+    let out = kdf(&ck_ik(ck, ik), fc::CK_PRIME_IK_PRIME, &[network_name, sqn_xor_ak])?;
     let mut ck_p = [0u8; 16];
     ck_p.copy_from_slice(&out[..16]);
     Ok((ck_p, last16(&out)))

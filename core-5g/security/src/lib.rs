@@ -16,6 +16,7 @@
 //! | [`snow3g`], [`zuc`] | keystream generators | TS 35.216, TS 35.221 |
 //! | [`nea_nia`] | `nea()`, `nia()` for NEA0–3 / NIA0–3 | TS 33.501 Annex D, TS 33.401 Annex B |
 //! | [`suci`] | null scheme, ECIES Profile A and B | TS 33.501 §6.12, Annex C |
+//! | [`eap_aka_prime`] | EAP-AKA' keys (PRF', KAUSF from EMSK) and packets (AT_MAC) | RFC 9048, TS 33.501 §6.1.3.1 |
 //!
 //! A 5G AKA run and the first protected NAS message, end to end:
 //!
@@ -61,6 +62,7 @@
 
 pub mod context;
 pub mod count;
+pub mod eap_aka_prime;
 pub mod error;
 pub mod kdf;
 pub mod keys;
