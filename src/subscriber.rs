@@ -14,7 +14,7 @@
 //!
 //! `imsi` and `k` are required, and exactly one of `opc` / `op` per row; the others may be
 //! left empty or left out (defaults: AMF 8000, SQN 0, S-NSSAI 1, DNN internet, AMBR
-//! 1Gbps/1Gbps). Lists inside a field are separated by `;`. Blank lines and lines
+//! 1Gbps/1Gbps, `auth_method` 5g-aka; `eap-aka-prime` selects EAP-AKA'). Lists inside a field are separated by `;`. Blank lines and lines
 //! starting with `#` are skipped. The import is all-or-nothing: the first bad row is
 //! reported with its line number and nothing is written.
 
@@ -101,6 +101,9 @@ struct AddArgs {
     /// Session AMBR downlink, e.g. 1Gbps.
     #[arg(long = "ambr-dl", default_value = "1Gbps")]
     ambr_dl: String,
+    /// Primary authentication: 5g-aka or eap-aka-prime (TS 33.501 §6.1.3).
+    #[arg(long = "auth-method", default_value = "5g-aka")]
+    auth_method: String,
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -231,6 +234,7 @@ fn build_from_args(a: &AddArgs) -> Result<Subscriber, Error> {
         nssai,
         dnns: a.dnn.clone(),
         ambr: Some(ambr),
+        auth_method: Some(&a.auth_method),
     }
     .build()
 }
@@ -242,8 +246,18 @@ fn bad_nssai(reason: &str) -> Error {
     }
 }
 
-const COLUMNS: [&str; 10] = [
-    "imsi", "k", "opc", "op", "amf", "sqn", "nssai", "dnn", "ambr_ul", "ambr_dl",
+const COLUMNS: [&str; 11] = [
+    "imsi",
+    "k",
+    "opc",
+    "op",
+    "amf",
+    "sqn",
+    "nssai",
+    "dnn",
+    "ambr_ul",
+    "ambr_dl",
+    "auth_method",
 ];
 
 /// Parse the whole file: rows with their line numbers, or the first error with its line.
@@ -336,6 +350,7 @@ fn parse_row(col: &BTreeMap<String, usize>, fields: &[&str]) -> Result<Subscribe
         nssai,
         dnns: list("dnn").into_iter().map(str::to_owned).collect(),
         ambr: Some(ambr),
+        auth_method: get("auth_method"),
     }
     .build()
 }
@@ -362,6 +377,7 @@ fn print_subscriber(s: &Subscriber) {
         format_bitrate(s.ambr.uplink_bps),
         format_bitrate(s.ambr.downlink_bps)
     );
+    println!("Auth      {}", s.auth_method.as_str());
 }
 
 fn nssai_list(n: &[Snssai]) -> String {

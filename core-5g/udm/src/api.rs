@@ -22,7 +22,7 @@ use rand::{RngCore, SeedableRng};
 use hexcore_security::keys::ServingNetworkName;
 
 use crate::Error;
-use crate::ausf::{AusfContext, AuthConfirmation};
+use crate::ausf::{AusfContext, AuthConfirmation, EapOutcome};
 use crate::rocks::RocksStore;
 use crate::store::UdrStore;
 use crate::subscriber::Imsi;
@@ -47,7 +47,7 @@ pub struct AuthRequest {
 }
 
 /// What the AMF sends on to the UE (and keeps for its HRES* check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthChallenge {
     /// Context to quote in [`UdmApi::confirm`].
     pub ctx: AuthCtxId,
@@ -57,6 +57,32 @@ pub struct AuthChallenge {
     pub autn: [u8; 16],
     /// HXRES* for the SEAF's check (TS 33.501 §6.1.3.2.0 step 10).
     pub hxres_star: [u8; 16],
+    /// For a subscriber on EAP-AKA': the EAP-Request/AKA'-Challenge the AMF relays
+    /// instead of RAND and AUTN (TS 33.501 §6.1.3.1 step 5); answer with
+    /// [`UdmApi::confirm_eap`].
+    pub eap_request: Option<Vec<u8>>,
+}
+
+/// What the UE's EAP-Response led to, as the AMF sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EapConfirmation {
+    /// Authenticated: SUPI, KSEAF and the EAP-Success to send the UE.
+    Success {
+        /// SUPI and KSEAF.
+        confirmation: AuthConfirmation,
+        /// EAP-Success.
+        eap_success: Vec<u8>,
+    },
+    /// The UE reported a synchronisation failure: the SQN was resynchronised and this
+    /// is the new challenge.
+    Challenge(AuthChallenge),
+    /// Authentication failed: the EAP-Failure to send the UE, and why.
+    Failure {
+        /// EAP-Failure.
+        eap_failure: Vec<u8>,
+        /// Why.
+        reason: &'static str,
+    },
 }
 
 /// The AUSF/UDM as the AMF sees it.
@@ -65,6 +91,9 @@ pub trait UdmApi: Send + Sync {
     fn authenticate(&self, req: AuthRequest) -> BoxFuture<'_, Result<AuthChallenge, Error>>;
     /// Check RES* for a context; the context is consumed whatever the outcome.
     fn confirm(&self, ctx: AuthCtxId, res_star: [u8; 16]) -> BoxFuture<'_, Result<AuthConfirmation, Error>>;
+    /// Hand the UE's EAP-Response of an EAP-AKA' run to the AUSF; the context is
+    /// consumed (a resynchronisation opens a new one).
+    fn confirm_eap(&self, ctx: AuthCtxId, eap: Vec<u8>) -> BoxFuture<'_, Result<EapConfirmation, Error>>;
     /// Subscription data (allowed NSSAI, DNNs, AMBR) for an authenticated SUPI.
     fn subscription_data(&self, supi: Imsi) -> BoxFuture<'_, Result<SubscriptionData, Error>>;
 }
@@ -127,7 +156,13 @@ impl<S: UdrStore> LocalUdm<S> {
             self.udm
                 .generate_auth_vector_with_rand(&supi, &req.serving_network_name, req.resync.as_ref(), rand)?;
         let ctx = AusfContext::new(&av, &req.serving_network_name)?;
+        Ok(self.open(ctx))
+    }
+
+    /// Keep an AUSF context and say what to challenge the UE with.
+    fn open(&self, ctx: AusfContext) -> AuthChallenge {
         let se = ctx.challenge();
+        let eap_request = ctx.eap_request().map(<[u8]>::to_vec);
         let mut p = lock(&self.pending);
         let id = p.next;
         p.next = p.next.wrapping_add(1);
@@ -135,11 +170,51 @@ impl<S: UdrStore> LocalUdm<S> {
         while p.contexts.len() > MAX_PENDING_AUTH {
             p.contexts.pop_first();
         }
-        Ok(AuthChallenge {
+        AuthChallenge {
             ctx: AuthCtxId(id),
             rand: se.rand,
             autn: se.autn,
             hxres_star: se.hxres_star,
+            eap_request,
+        }
+    }
+
+    /// The synchronous body of [`UdmApi::confirm_eap`].
+    pub fn confirm_eap_sync(&self, ctx: AuthCtxId, eap: &[u8]) -> Result<EapConfirmation, Error> {
+        let c = lock(&self.pending)
+            .contexts
+            .remove(&ctx.0)
+            .ok_or(Error::UnknownAuthContext(ctx.0))?;
+        Ok(match c.confirm_eap(eap) {
+            EapOutcome::Success {
+                confirmation,
+                eap_success,
+            } => EapConfirmation::Success {
+                confirmation,
+                eap_success,
+            },
+            EapOutcome::Failure { eap_failure, reason } => EapConfirmation::Failure { eap_failure, reason },
+            EapOutcome::Resync { supi, snn, rand, auts } => {
+                let mut fresh = [0u8; 16];
+                lock(&self.rng).fill_bytes(&mut fresh);
+                let resync = ResyncInfo { rand, auts };
+                match self
+                    .udm
+                    .generate_auth_vector_with_rand(&supi, &snn, Some(&resync), fresh)
+                {
+                    Ok(av) => {
+                        let mut next = AusfContext::new(&av, &snn)?;
+                        next.set_resynced();
+                        EapConfirmation::Challenge(self.open(next))
+                    }
+                    // MAC-S of AUTS did not verify (TS 33.102 §6.3.5): no resync.
+                    Err(Error::MacFailure) => EapConfirmation::Failure {
+                        eap_failure: hexcore_security::eap_aka_prime::Packet::failure(0).encode(),
+                        reason: "resync_refused",
+                    },
+                    Err(e) => return Err(e),
+                }
+            }
         })
     }
 
@@ -162,6 +237,10 @@ impl<S: UdrStore> UdmApi for LocalUdm<S> {
         Box::pin(async move { self.confirm_sync(ctx, &res_star) })
     }
 
+    fn confirm_eap(&self, ctx: AuthCtxId, eap: Vec<u8>) -> BoxFuture<'_, Result<EapConfirmation, Error>> {
+        Box::pin(async move { self.confirm_eap_sync(ctx, &eap) })
+    }
+
     fn subscription_data(&self, supi: Imsi) -> BoxFuture<'_, Result<SubscriptionData, Error>> {
         Box::pin(async move { self.udm.subscription_data(&supi) })
     }
@@ -182,6 +261,7 @@ mod tests {
     use crate::store::MemoryStore;
     use crate::udm::tests::walkthrough_subscriber;
     use hexcore_security::Milenage;
+    use hexcore_security::eap_aka_prime as eap;
     use hexcore_security::keys;
     use hexcore_security::suci::{self, ProtectionScheme};
     use rand::rngs::StdRng;
@@ -215,6 +295,126 @@ mod tests {
         );
         let c = m.verify_autn(rand, autn).unwrap();
         keys::res_star(&c.vector.ck, &c.vector.ik, snn, rand, &c.vector.res).unwrap()
+    }
+
+    /// The UE's side of EAP-AKA' (RFC 9048, TS 33.501 §6.1.3.1): check the request's
+    /// AUTN and AT_MAC, answer with AT_RES (or `res` instead, to fail) and AT_MAC; the
+    /// keys it derived.
+    fn ue_eap(request: &[u8], snn: &ServingNetworkName, res: Option<&[u8]>) -> (Vec<u8>, eap::Keys) {
+        let p = eap::Packet::decode(request).unwrap();
+        assert_eq!(p.kdf_input(), Some(snn.as_bytes()));
+        let m = Milenage::new(
+            &h(crate::udm::tests::WALKTHROUGH_K),
+            &h(crate::udm::tests::WALKTHROUGH_OPC),
+        );
+        let (rand, autn) = (p.rand().unwrap(), p.autn().unwrap());
+        let c = m.verify_autn(&rand, &autn).unwrap();
+        let sqn_xor_ak: [u8; 6] = autn[..6].try_into().unwrap();
+        let (ck_p, ik_p) = keys::ck_ik_prime(&c.vector.ck, &c.vector.ik, snn, &sqn_xor_ak).unwrap();
+        let k = eap::Keys::derive(&ck_p, &ik_p, b"001010123456789");
+        eap::verify_mac(&k.k_aut, request).unwrap();
+        let answer = eap::challenge_response(p.identifier, res.unwrap_or(&c.vector.res), &k.k_aut);
+        (answer, k)
+    }
+
+    fn eap_subscriber_api() -> Arc<LocalUdm<MemoryStore>> {
+        let store = MemoryStore::new();
+        let mut sub = walkthrough_subscriber(0);
+        sub.auth_method = crate::AuthMethod::EapAkaPrime;
+        store.insert_subscriber(&sub).unwrap();
+        let mut rng = StdRng::seed_from_u64(12);
+        let udm = Udm::open(store, &mut rng).unwrap();
+        Arc::new(LocalUdm::new(udm, rng))
+    }
+
+    fn supi_request(snn: &ServingNetworkName) -> AuthRequest {
+        AuthRequest {
+            identity: UeIdentity::Supi(crate::Imsi::parse("001010123456789").unwrap()),
+            serving_network_name: snn.clone(),
+            resync: None,
+        }
+    }
+
+    #[test]
+    fn full_eap_aka_prime_run() {
+        let api = eap_subscriber_api();
+        let snn = ServingNetworkName::new("001", "01").unwrap();
+        let ch = ready(api.authenticate(supi_request(&snn))).unwrap();
+        let request = ch
+            .eap_request
+            .clone()
+            .expect("an EAP-AKA' subscriber gets an EAP challenge");
+        let (answer, k) = ue_eap(&request, &snn, None);
+        let EapConfirmation::Success {
+            confirmation,
+            eap_success,
+        } = ready(api.confirm_eap(ch.ctx, answer.clone())).unwrap()
+        else {
+            panic!("expected success")
+        };
+        assert_eq!(confirmation.supi.as_str(), "001010123456789");
+        // KAUSF = EMSK's first 256 bits on both sides (TS 33.501 §6.1.3.1 step 9).
+        assert_eq!(confirmation.kseaf, keys::kseaf(&k.kausf(), &snn).unwrap());
+        assert_eq!(eap::Packet::decode(&eap_success).unwrap().code, eap::code::SUCCESS);
+        // The context is consumed.
+        assert_eq!(
+            ready(api.confirm_eap(ch.ctx, answer)),
+            Err(Error::UnknownAuthContext(ch.ctx.0))
+        );
+
+        // A wrong RES: EAP-Failure.
+        let ch = ready(api.authenticate(supi_request(&snn))).unwrap();
+        let (answer, _) = ue_eap(ch.eap_request.as_ref().unwrap(), &snn, Some(&[0u8; 8]));
+        assert!(matches!(
+            ready(api.confirm_eap(ch.ctx, answer)).unwrap(),
+            EapConfirmation::Failure {
+                reason: "res_mismatch",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn eap_synchronization_failure_resynchronises_once() {
+        let api = eap_subscriber_api();
+        let snn = ServingNetworkName::new("001", "01").unwrap();
+        let ch = ready(api.authenticate(supi_request(&snn))).unwrap();
+        let p = eap::Packet::decode(ch.eap_request.as_ref().unwrap()).unwrap();
+        // The USIM is ahead: it answers with AUTS for its SQN_MS (TS 33.102 §6.3.3).
+        let m = Milenage::new(
+            &h(crate::udm::tests::WALKTHROUGH_K),
+            &h(crate::udm::tests::WALKTHROUGH_OPC),
+        );
+        let rand = p.rand().unwrap();
+        let auts = m.generate_auts(&rand, &crate::sqn::to_bytes(1 << 30));
+        let sync = eap::synchronization_failure(p.identifier, &auts);
+        let EapConfirmation::Challenge(next) = ready(api.confirm_eap(ch.ctx, sync)).unwrap() else {
+            panic!("expected a new challenge")
+        };
+        // The new challenge's SQN is above the USIM's: it verifies and succeeds.
+        let (answer, _) = ue_eap(next.eap_request.as_ref().unwrap(), &snn, None);
+        assert!(matches!(
+            ready(api.confirm_eap(next.ctx, answer)).unwrap(),
+            EapConfirmation::Success { .. }
+        ));
+        // A second synchronisation failure in one run is refused.
+        let ch = ready(api.authenticate(supi_request(&snn))).unwrap();
+        let p = eap::Packet::decode(ch.eap_request.as_ref().unwrap()).unwrap();
+        let auts = m.generate_auts(&p.rand().unwrap(), &crate::sqn::to_bytes(1 << 40));
+        let EapConfirmation::Challenge(next) =
+            ready(api.confirm_eap(ch.ctx, eap::synchronization_failure(p.identifier, &auts))).unwrap()
+        else {
+            panic!("expected a new challenge")
+        };
+        let p = eap::Packet::decode(next.eap_request.as_ref().unwrap()).unwrap();
+        let again = eap::synchronization_failure(p.identifier, &auts);
+        assert!(matches!(
+            ready(api.confirm_eap(next.ctx, again)).unwrap(),
+            EapConfirmation::Failure {
+                reason: "synch_failure",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -24,11 +24,11 @@ pub mod store;
 pub mod subscriber;
 pub mod udm;
 
-pub use api::{AuthChallenge, AuthCtxId, AuthRequest, BoxFuture, LocalUdm, UdmApi};
-pub use ausf::{AusfContext, AuthConfirmation, SeAuthVector};
+pub use api::{AuthChallenge, AuthCtxId, AuthRequest, BoxFuture, EapConfirmation, LocalUdm, UdmApi};
+pub use ausf::{AusfContext, AuthConfirmation, EapOutcome, SeAuthVector};
 pub use error::Error;
 pub use hn_keys::{HnPublicKey, HomeNetworkKeys, Suci};
 pub use rocks::{RocksStore, UDR_DIR};
 pub use store::{HnKey, HnScheme, MemoryStore, UdrStore};
-pub use subscriber::{Ambr, Imsi, NewSubscriber, OpcSource, Snssai, Subscriber};
-pub use udm::{HeAuthVector, ResyncInfo, SubscriptionData, Udm, UeIdentity};
+pub use subscriber::{Ambr, AuthMethod, Imsi, NewSubscriber, OpcSource, Snssai, Subscriber};
+pub use udm::{EapAkaPrimeVector, HeAuthVector, ResyncInfo, SubscriptionData, Udm, UeIdentity};

@@ -163,6 +163,41 @@ pub enum OpcSource {
     Op,
 }
 
+/// A subscriber's primary authentication method (TS 33.501 §6.1.2: the UDM chooses it
+/// from the subscription).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum AuthMethod {
+    /// 5G AKA (TS 33.501 §6.1.3.2).
+    #[default]
+    #[serde(rename = "5g-aka")]
+    FiveGAka,
+    /// EAP-AKA' (TS 33.501 §6.1.3.1, RFC 9048).
+    #[serde(rename = "eap-aka-prime")]
+    EapAkaPrime,
+}
+
+impl AuthMethod {
+    /// `5g-aka` or `eap-aka-prime`.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "5g-aka" | "5g_aka" => Ok(AuthMethod::FiveGAka),
+            "eap-aka-prime" | "eap-aka'" | "eap_aka_prime" => Ok(AuthMethod::EapAkaPrime),
+            _ => Err(Error::bad_key(
+                "authentication method",
+                "expected 5g-aka or eap-aka-prime",
+            )),
+        }
+    }
+
+    /// The name [`AuthMethod::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::FiveGAka => "5g-aka",
+            AuthMethod::EapAkaPrime => "eap-aka-prime",
+        }
+    }
+}
+
 /// The AMF field used when none is given (separation bit set, TS 33.102 Annex H).
 pub const DEFAULT_AMF: [u8; 2] = [0x80, 0x00];
 
@@ -190,6 +225,8 @@ pub struct Subscriber {
     pub dnns: Vec<String>,
     /// Session AMBR.
     pub ambr: Ambr,
+    /// Primary authentication method.
+    pub auth_method: AuthMethod,
 }
 
 impl fmt::Debug for Subscriber {
@@ -205,6 +242,7 @@ impl fmt::Debug for Subscriber {
             .field("nssai", &self.nssai)
             .field("dnns", &self.dnns)
             .field("ambr", &self.ambr)
+            .field("auth_method", &self.auth_method.as_str())
             .finish()
     }
 }
@@ -230,6 +268,8 @@ pub struct NewSubscriber<'a> {
     pub dnns: Vec<String>,
     /// Session AMBR (default 1 Gbit/s each way).
     pub ambr: Option<Ambr>,
+    /// `5g-aka` (default) or `eap-aka-prime`.
+    pub auth_method: Option<&'a str>,
 }
 
 impl NewSubscriber<'_> {
@@ -279,6 +319,7 @@ impl NewSubscriber<'_> {
             nssai,
             dnns,
             ambr: self.ambr.unwrap_or_default(),
+            auth_method: self.auth_method.map(AuthMethod::parse).transpose()?.unwrap_or_default(),
         })
     }
 }
@@ -377,6 +418,9 @@ struct RecordV1 {
     nssai: Vec<Snssai>,
     dnns: Vec<String>,
     ambr: Ambr,
+    /// Absent in records written before EAP-AKA' existed: 5G AKA.
+    #[serde(default)]
+    auth_method: AuthMethod,
 }
 
 impl Subscriber {
@@ -393,6 +437,7 @@ impl Subscriber {
             nssai: self.nssai.clone(),
             dnns: self.dnns.clone(),
             ambr: self.ambr,
+            auth_method: self.auth_method,
         };
         serde_json::to_vec(&r).expect("invariant: a record of strings, integers and lists always serialises")
     }
@@ -423,6 +468,7 @@ impl Subscriber {
             nssai: r.nssai,
             dnns: r.dnns,
             ambr: r.ambr,
+            auth_method: r.auth_method,
         })
     }
 }

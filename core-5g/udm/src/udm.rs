@@ -9,7 +9,7 @@ use hexcore_security::keys::{self, ServingNetworkName};
 
 use crate::hn_keys::{HnPublicKey, HomeNetworkKeys, Suci};
 use crate::store::{HnKey, UdrStore};
-use crate::subscriber::{Ambr, Imsi, Snssai};
+use crate::subscriber::{Ambr, AuthMethod, Imsi, Snssai};
 use crate::{Error, sqn};
 
 /// How the UE identified itself.
@@ -45,6 +45,21 @@ pub struct HeAuthVector {
     pub xres_star: [u8; 16],
     /// KAUSF (TS 33.501 A.2).
     pub kausf: [u8; 32],
+    /// For a subscriber on EAP-AKA', the transformed vector's XRES, CK', IK'
+    /// (TS 33.501 §6.1.3.1 step 2); the AUSF runs EAP-AKA' with it instead.
+    pub eap: Option<EapAkaPrimeVector>,
+}
+
+/// AV' = (RAND, AUTN, XRES, CK', IK') of EAP-AKA' (TS 33.501 §6.1.3.1 step 2, A.3);
+/// RAND and AUTN are the [`HeAuthVector`]'s.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EapAkaPrimeVector {
+    /// XRES (f2).
+    pub xres: Vec<u8>,
+    /// CK' (TS 33.501 A.3).
+    pub ck_prime: [u8; 16],
+    /// IK'.
+    pub ik_prime: [u8; 16],
 }
 
 impl std::fmt::Debug for HeAuthVector {
@@ -148,7 +163,11 @@ impl<S: UdrStore> Udm<S> {
         })?;
         let mut amf = sub.amf;
         amf[0] |= 0x80; // AMF separation bit (TS 33.102 Annex H, TS 33.501 §6.1.3.2.0).
-        build_vector(&sub.imsi, &sub.k, &sub.opc, sub.sqn, amf, &rand, snn)
+        let mut av = build_vector(&sub.imsi, &sub.k, &sub.opc, sub.sqn, amf, &rand, snn)?;
+        if sub.auth_method == AuthMethod::EapAkaPrime {
+            av.eap = Some(build_eap_vector(&sub.k, &sub.opc, &av, snn)?);
+        }
+        Ok(av)
     }
 
     /// Subscription data for a SUPI.
@@ -185,6 +204,32 @@ pub fn build_vector(
         autn,
         xres_star,
         kausf,
+        eap: None,
+    })
+}
+
+impl std::fmt::Debug for EapAkaPrimeVector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EapAkaPrimeVector").finish_non_exhaustive()
+    }
+}
+
+/// XRES, CK' and IK' for `av`'s RAND and AUTN (TS 33.501 §6.1.3.1 step 2; CK'/IK' by
+/// A.3 with the serving network name and SQN ⊕ AK).
+pub fn build_eap_vector(
+    k: &[u8; 16],
+    opc: &[u8; 16],
+    av: &HeAuthVector,
+    snn: &ServingNetworkName,
+) -> Result<EapAkaPrimeVector, Error> {
+    let v = Milenage::new(k, opc).f2345(&av.rand);
+    let mut sqn_xor_ak = [0u8; 6];
+    sqn_xor_ak.copy_from_slice(&av.autn[..6]);
+    let (ck_prime, ik_prime) = keys::ck_ik_prime(&v.ck, &v.ik, snn, &sqn_xor_ak)?;
+    Ok(EapAkaPrimeVector {
+        xres: v.res.to_vec(),
+        ck_prime,
+        ik_prime,
     })
 }
 
