@@ -25,6 +25,16 @@ pub enum UdmRequest {
         /// RES* from the UE.
         res_star: [u8; 16],
     },
+    /// Hand the UE's EAP-Response of an EAP-AKA' run to the AUSF (TS 33.501 §6.1.3.1
+    /// step 7: the SEAF is a pass-through authenticator).
+    ConfirmEap {
+        /// AMF UE NGAP ID.
+        ue: u64,
+        /// The AUSF context of the challenge.
+        ctx: u64,
+        /// The EAP packet from the Authentication response.
+        eap: Vec<u8>,
+    },
     /// Subscription data (allowed slices).
     SubscriptionData {
         /// AMF UE NGAP ID.
@@ -40,6 +50,7 @@ impl UdmRequest {
         match self {
             UdmRequest::Authenticate { ue, .. }
             | UdmRequest::Confirm { ue, .. }
+            | UdmRequest::ConfirmEap { ue, .. }
             | UdmRequest::SubscriptionData { ue, .. } => *ue,
         }
     }
@@ -70,7 +81,17 @@ pub enum UdmResponse {
         /// HXRES*.
         hxres_star: [u8; 16],
     },
-    /// RES* verified by the AUSF.
+    /// An EAP-AKA' challenge: the EAP-Request to relay in an Authentication request
+    /// (TS 33.501 §6.1.3.1 step 5), also after a resynchronisation.
+    EapChallenge {
+        /// AMF UE NGAP ID.
+        ue: u64,
+        /// AUSF context to confirm against.
+        ctx: u64,
+        /// The EAP packet.
+        eap: Vec<u8>,
+    },
+    /// RES* (or the EAP-Response) verified by the AUSF.
     Confirmed {
         /// AMF UE NGAP ID.
         ue: u64,
@@ -78,6 +99,17 @@ pub enum UdmResponse {
         supi: String,
         /// KSEAF.
         kseaf: [u8; 32],
+        /// For EAP-AKA', the EAP-Success for the Security mode command.
+        eap_success: Option<Vec<u8>>,
+    },
+    /// EAP-AKA' failed at the AUSF: the EAP-Failure for the Authentication reject.
+    EapFailure {
+        /// AMF UE NGAP ID.
+        ue: u64,
+        /// The EAP packet.
+        eap: Vec<u8>,
+        /// Why.
+        reason: &'static str,
     },
     /// Subscription data.
     Subscription {
@@ -103,6 +135,8 @@ impl UdmResponse {
     pub fn ue(&self) -> u64 {
         match self {
             UdmResponse::Challenge { ue, .. }
+            | UdmResponse::EapChallenge { ue, .. }
+            | UdmResponse::EapFailure { ue, .. }
             | UdmResponse::Confirmed { ue, .. }
             | UdmResponse::Subscription { ue, .. }
             | UdmResponse::Failed { ue, .. } => *ue,

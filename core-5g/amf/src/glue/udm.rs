@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use hexcore_security::keys::ServingNetworkName;
-use hexcore_udm::{AuthRequest, Error, Imsi, ResyncInfo, UdmApi};
+use hexcore_udm::{AuthRequest, EapConfirmation, Error, Imsi, ResyncInfo, UdmApi};
 
 use super::server::{BoxFuture, UdmBackend};
 use crate::udm::{UdmFailure, UdmRequest, UdmResponse, UeIdentity};
@@ -69,13 +69,7 @@ impl UdmApiBackend {
                     resync: resync.map(|(rand, auts)| ResyncInfo { rand, auts }),
                 };
                 let c = api.authenticate(req).await?;
-                Ok(UdmResponse::Challenge {
-                    ue,
-                    ctx: c.ctx.0,
-                    rand: c.rand,
-                    autn: c.autn,
-                    hxres_star: c.hxres_star,
-                })
+                Ok(challenge(ue, c))
             }
             UdmRequest::Confirm { ue, ctx, res_star } => {
                 let c = api.confirm(hexcore_udm::AuthCtxId(ctx), res_star).await?;
@@ -83,6 +77,26 @@ impl UdmApiBackend {
                     ue,
                     supi: c.supi.as_str().to_owned(),
                     kseaf: c.kseaf,
+                    eap_success: None,
+                })
+            }
+            UdmRequest::ConfirmEap { ue, ctx, eap } => {
+                Ok(match api.confirm_eap(hexcore_udm::AuthCtxId(ctx), eap).await? {
+                    EapConfirmation::Success {
+                        confirmation,
+                        eap_success,
+                    } => UdmResponse::Confirmed {
+                        ue,
+                        supi: confirmation.supi.as_str().to_owned(),
+                        kseaf: confirmation.kseaf,
+                        eap_success: Some(eap_success),
+                    },
+                    EapConfirmation::Challenge(c) => challenge(ue, c),
+                    EapConfirmation::Failure { eap_failure, reason } => UdmResponse::EapFailure {
+                        ue,
+                        eap: eap_failure,
+                        reason,
+                    },
                 })
             }
             UdmRequest::SubscriptionData { ue, supi } => {
@@ -94,6 +108,21 @@ impl UdmApiBackend {
                 })
             }
         }
+    }
+}
+
+/// The AMF's view of an AUSF challenge: 5G AKA's RAND/AUTN/HXRES*, or EAP-AKA's
+/// EAP-Request.
+fn challenge(ue: u64, c: hexcore_udm::AuthChallenge) -> UdmResponse {
+    match c.eap_request {
+        Some(eap) => UdmResponse::EapChallenge { ue, ctx: c.ctx.0, eap },
+        None => UdmResponse::Challenge {
+            ue,
+            ctx: c.ctx.0,
+            rand: c.rand,
+            autn: c.autn,
+            hxres_star: c.hxres_star,
+        },
     }
 }
 

@@ -10,6 +10,10 @@
 //!   ├─ RES* ok (HXRES*) ─► AwaitingConfirmation (AUSF) ─► SecurityMode (SMC, T3560)
 //!   ├─ synch failure (AUTS) ─► AwaitingChallenge (resync, once)
 //!   └─ MAC failure / wrong RES* ─► Authentication reject ─► Releasing
+//! EAP-AKA' subscribers (TS 33.501 §6.1.3.1): the Authentication request carries the
+//! AUSF's EAP-Request, the response's EAP-Response goes to the AUSF (AwaitingConfirmation),
+//! which answers with KSEAF and the EAP-Success (in the SMC), a new EAP-Request after a
+//! resynchronisation, or the EAP-Failure (in the Authentication reject).
 //! SecurityMode ─► Security mode complete ─► AwaitingSubscription (UDM)
 //!   ─► Accepting (Initial Context Setup with Registration accept, T3550)
 //!   ─► Registration complete ─► Registered
@@ -94,6 +98,9 @@ pub struct Challenge {
     pub hxres_star: [u8; 16],
     /// The ngKSI given to the new context.
     pub ngksi: u8,
+    /// An EAP-AKA' run: the Authentication response carries an EAP message, which the
+    /// AUSF checks (no RAND, no HXRES* here).
+    pub eap: bool,
 }
 
 /// The NAS security established by a Security mode command.

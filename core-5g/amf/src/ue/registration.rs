@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use hexcore_nas::ie::{
-    Abba, AccessType, Additional5gSecurityInformation, Autn, GprsTimer3, Guti, IdentityType, ImeisvRequest,
+    Abba, AccessType, Additional5gSecurityInformation, Autn, EapMessage, GprsTimer3, Guti, IdentityType, ImeisvRequest,
     MobileIdentity, NasKeySetIdentifier, Nssai, PartialTaiList, Plmn as NasPlmn, Rand, RegistrationResult,
     RegistrationTypeValue, SNssai as NasSNssai, SpareHalfOctet, Suci, TaiList,
 };
@@ -313,6 +313,34 @@ impl Amf {
                     resynced: _,
                 },
                 Message::AuthenticationResponse(resp),
+            ) if challenge.eap => {
+                // TS 33.501 §6.1.3.1 step 6–7: the EAP-Response goes to the AUSF as is.
+                self.timers.stop(id);
+                match resp.eap_message {
+                    Some(eap) => {
+                        self.set_state(
+                            id,
+                            UeState::AwaitingConfirmation {
+                                reg,
+                                ngksi: challenge.ngksi,
+                            },
+                        );
+                        self.outputs.push_back(crate::Output::Udm(UdmRequest::ConfirmEap {
+                            ue: id,
+                            ctx: challenge.ctx,
+                            eap: eap.0,
+                        }));
+                    }
+                    None => self.reject_authentication(id, "no_eap_message"),
+                }
+            }
+            (
+                UeState::Authenticating {
+                    reg,
+                    challenge,
+                    resynced: _,
+                },
+                Message::AuthenticationResponse(resp),
             ) => {
                 self.timers.stop(id);
                 let res_star = resp.res_star.map(|r| r.0);
@@ -556,12 +584,52 @@ impl Amf {
 
     /// Authentication reject (TS 24.501 §5.4.1.3.5), then release.
     fn reject_authentication(&mut self, id: u64, reason: &'static str) {
+        self.reject_authentication_with(id, reason, None);
+    }
+
+    /// Authentication reject, with the AUSF's EAP-Failure for an EAP-AKA' run
+    /// (TS 24.501 §5.4.1.2.2.7, §8.2.5).
+    fn reject_authentication_with(&mut self, id: u64, reason: &'static str, eap_failure: Option<Vec<u8>>) {
         self.timers.stop(id);
         self.event(Event::AuthenticationFailure { ue: id, reason });
-        self.send_nas(id, Message::from(AuthenticationReject::new(MmHeader::default())), None);
+        let mut reject = AuthenticationReject::new(MmHeader::default());
+        reject.eap_message = eap_failure.map(EapMessage);
+        self.send_nas(id, Message::from(reject), None);
         self.procedure("authentication", Err(reason.into()));
         self.procedure("registration", Err("authentication rejected".into()));
         self.release_ue(id, Cause::Nas(CauseNas::AuthenticationFailure));
+    }
+
+    /// Relay an EAP-Request/AKA'-Challenge in an Authentication request with a new
+    /// ngKSI and ABBA (TS 24.501 §5.4.1.2.2.1, TS 33.501 §6.1.3.1 step 5).
+    fn send_eap_challenge(&mut self, id: u64, reg: Box<RegInfo>, ctx: u64, eap: Vec<u8>, ngksi: u8, resynced: bool) {
+        let request = AuthenticationRequest {
+            eap_message: Some(EapMessage(eap)),
+            ..AuthenticationRequest::new(
+                MmHeader::default(),
+                NasKeySetIdentifier {
+                    mapped: false,
+                    ksi: ngksi,
+                },
+                SpareHalfOctet(0),
+                Abba(vec![0, 0]),
+            )
+        };
+        self.set_state(
+            id,
+            UeState::Authenticating {
+                reg,
+                challenge: Challenge {
+                    ctx,
+                    rand: [0; 16],
+                    hxres_star: [0; 16],
+                    ngksi,
+                    eap: true,
+                },
+                resynced,
+            },
+        );
+        self.send_nas(id, Message::from(request), Some(NasTimer::T3560));
     }
 
     /// An answer of the UDM/AUSF.
@@ -604,11 +672,32 @@ impl Amf {
                             rand,
                             hxres_star,
                             ngksi,
+                            eap: false,
                         },
                         resynced,
                     },
                 );
                 self.send_nas(id, Message::from(request), Some(NasTimer::T3560));
+            }
+            (UeState::AwaitingChallenge { reg, resynced }, UdmResponse::EapChallenge { ctx, eap, .. }) => {
+                let ue_ksi = reg.ue_ngksi.ksi;
+                let ngksi = if ue_ksi >= 6 { 0 } else { ue_ksi + 1 };
+                self.send_eap_challenge(id, reg, ctx, eap, ngksi, resynced);
+            }
+            // After a synchronisation failure the AUSF resynchronised and challenges
+            // again (TS 33.501 §6.1.3.3.2 via EAP).
+            (UeState::AwaitingConfirmation { reg, ngksi }, UdmResponse::EapChallenge { ctx, eap, .. }) => {
+                self.event(Event::AuthenticationFailure {
+                    ue: id,
+                    reason: "synch_failure",
+                });
+                self.send_eap_challenge(id, reg, ctx, eap, ngksi, true);
+            }
+            (
+                UeState::AwaitingChallenge { .. } | UeState::AwaitingConfirmation { .. },
+                UdmResponse::EapFailure { eap, reason, .. },
+            ) => {
+                self.reject_authentication_with(id, reason, Some(eap));
             }
             (UeState::AwaitingChallenge { .. }, UdmResponse::Failed { failure, .. }) => {
                 self.event(Event::AuthenticationFailure {
@@ -622,10 +711,18 @@ impl Amf {
                     other => self.reject_registration(id, reject_cause(other)),
                 }
             }
-            (UeState::AwaitingConfirmation { reg, ngksi }, UdmResponse::Confirmed { supi, kseaf, .. }) => {
+            (
+                UeState::AwaitingConfirmation { reg, ngksi },
+                UdmResponse::Confirmed {
+                    supi,
+                    kseaf,
+                    eap_success,
+                    ..
+                },
+            ) => {
                 self.procedure("authentication", Ok(()));
                 self.drop_other_contexts(id, &supi);
-                self.start_security_mode(id, reg, ngksi, supi, kseaf);
+                self.start_security_mode(id, reg, ngksi, supi, kseaf, eap_success);
             }
             (UeState::AwaitingConfirmation { .. }, UdmResponse::Failed { failure, .. }) => {
                 self.reject_authentication(id, failure_reason(failure));
@@ -647,7 +744,15 @@ impl Amf {
 
     /// KAMF, algorithm choice and the Security mode command (TS 24.501 §5.4.2.2,
     /// TS 33.501 §6.7.2).
-    fn start_security_mode(&mut self, id: u64, reg: Box<RegInfo>, ngksi: u8, supi: String, kseaf: [u8; 32]) {
+    fn start_security_mode(
+        &mut self,
+        id: u64,
+        reg: Box<RegInfo>,
+        ngksi: u8,
+        supi: String,
+        kseaf: [u8; 32],
+        eap_success: Option<Vec<u8>>,
+    ) {
         let abba = [0u8, 0];
         let kamf = match keys::kamf(&kseaf, &supi, &abba) {
             Ok(k) => k,
@@ -672,6 +777,10 @@ impl Amf {
             } else {
                 0
             })),
+            // TS 24.501 §5.4.2.2: after EAP-based primary authentication the EAP-Success
+            // and the ABBA ride in the Security mode command.
+            abba: eap_success.is_some().then(|| Abba(abba.to_vec())),
+            eap_message: eap_success.map(EapMessage),
             ..SecurityModeCommand::new(
                 MmHeader::default(),
                 nas_algorithms(nea, nia),

@@ -153,11 +153,21 @@ impl FakeUdm {
                 }
             }
             UdmRequest::Confirm { ue, ctx, res_star } => match self.pending.remove(&ctx) {
-                Some((xres, kseaf, supi)) if xres == res_star => UdmResponse::Confirmed { ue, supi, kseaf },
+                Some((xres, kseaf, supi)) if xres == res_star => UdmResponse::Confirmed {
+                    ue,
+                    supi,
+                    kseaf,
+                    eap_success: None,
+                },
                 _ => UdmResponse::Failed {
                     ue,
                     failure: UdmFailure::AuthenticationRejected,
                 },
+            },
+            // This fake speaks 5G AKA only (tests/it/real_udm.rs runs EAP-AKA').
+            UdmRequest::ConfirmEap { ue, .. } => UdmResponse::Failed {
+                ue,
+                failure: UdmFailure::AuthenticationRejected,
             },
             UdmRequest::SubscriptionData { ue, .. } => UdmResponse::Subscription {
                 ue,
@@ -260,6 +270,9 @@ impl TestUe {
         let Message::AuthenticationRequest(req) = msg else {
             panic!("expected an Authentication request, got {}", msg.name())
         };
+        if let Some(eap) = &req.eap_message {
+            return self.authenticate_eap(&eap.0, &req.abba.0);
+        }
         let rand = req.rand.unwrap().0;
         let autn = req.autn.unwrap().0;
         let check = match self.milenage.verify_autn(&rand, &autn) {
@@ -287,6 +300,43 @@ impl TestUe {
         let mut resp = AuthenticationResponse::new(MmHeader::default());
         resp.res_star = Some(ResStar(res_star));
         Message::from(resp)
+    }
+
+    /// Answer an EAP-Request/AKA'-Challenge as a UE would (RFC 9048, TS 33.501
+    /// §6.1.3.1): AUTN and AT_MAC checked, the EAP-Response in an Authentication
+    /// response; AKA'-Synchronization-Failure or -Authentication-Reject otherwise.
+    fn authenticate_eap(&mut self, request: &[u8], abba: &[u8]) -> Message {
+        use hexcore_security::eap_aka_prime as eap;
+        let p = eap::Packet::decode(request).expect("an EAP-AKA' request");
+        let (rand, autn) = (p.rand().unwrap(), p.autn().unwrap());
+        let answer = |packet: Vec<u8>| {
+            let mut resp = AuthenticationResponse::new(MmHeader::default());
+            resp.eap_message = Some(hexcore_nas::ie::EapMessage(packet));
+            Message::from(resp)
+        };
+        let Ok(check) = self.milenage.verify_autn(&rand, &autn) else {
+            return answer(eap::authentication_reject(p.identifier));
+        };
+        let sqn = sqn_value(&check.sqn);
+        if sqn <= self.sqn_ms {
+            let auts = self.milenage.generate_auts(&rand, &sqn_bytes(self.sqn_ms));
+            return answer(eap::synchronization_failure(p.identifier, &auts));
+        }
+        self.sqn_ms = sqn;
+        let v = check.vector;
+        let snn = snn();
+        assert_eq!(
+            p.kdf_input(),
+            Some(snn.as_bytes()),
+            "AT_KDF_INPUT is the serving network name"
+        );
+        let sqn_xor_ak: [u8; 6] = autn[..6].try_into().unwrap();
+        let (ck_p, ik_p) = keys::ck_ik_prime(&v.ck, &v.ik, &snn, &sqn_xor_ak).unwrap();
+        let k = eap::Keys::derive(&ck_p, &ik_p, self.supi().as_bytes());
+        eap::verify_mac(&k.k_aut, request).expect("the request's AT_MAC verifies");
+        let kseaf = keys::kseaf(&k.kausf(), &snn).unwrap();
+        self.kamf = Some(keys::kamf(&kseaf, &self.supi(), abba).unwrap());
+        answer(eap::challenge_response(p.identifier, &v.res, &k.k_aut))
     }
 
     /// Check a Security mode command with the new context and answer it with a

@@ -16,12 +16,17 @@ use rand::SeedableRng;
 use crate::common::*;
 
 fn real_udm() -> (Arc<dyn UdmApi>, Vec<hexcore_udm::HnPublicKey>) {
+    real_udm_with(None)
+}
+
+fn real_udm_with(auth_method: Option<&str>) -> (Arc<dyn UdmApi>, Vec<hexcore_udm::HnPublicKey>) {
     let store = MemoryStore::new();
     let sub = NewSubscriber {
         imsi: IMSI,
         k: "465b5ce8b199b49faa5f0a2ee238a6bc",
         opc: Some("cd63cb71954a9f4e48a5994e37a02baf"),
         nssai: vec![Snssai { sst: 1, sd: None }],
+        auth_method,
         ..Default::default()
     }
     .build()
@@ -132,4 +137,83 @@ fn resynchronisation_and_unknown_subscriber_with_the_real_udm() {
         panic!()
     };
     assert_eq!(r.cause, hexcore_nas::MmCause::IllegalUe);
+}
+
+#[test]
+fn eap_aka_prime_with_the_real_udm() {
+    // TS 33.501 §6.1.3.1: the subscriber is on EAP-AKA'. The AMF relays the AUSF's
+    // EAP-Request in the Authentication request and the UE's EAP-Response back; the
+    // Security mode command carries the EAP-Success and the ABBA (TS 24.501 §5.4.2.2);
+    // the KAMF both sides derive from EMSK's KAUSF matches (the SMC's MAC verifies).
+    let (api, _) = real_udm_with(Some("eap-aka-prime"));
+    let mut h = harness_with(api.clone());
+    h.setup();
+    let mut ue = TestUe::new(1);
+    h.initial_ue_message(&ue, Message::from(ue.registration_request()).encode());
+    let nas = h.downlink_nas(&mut ue);
+    let Message::AuthenticationRequest(req) = ue.read(&nas) else {
+        panic!("expected Authentication request")
+    };
+    assert!(req.rand.is_none() && req.autn.is_none(), "EAP carries RAND and AUTN");
+    let eap = req.eap_message.clone().expect("an EAP message");
+    assert_eq!(eap.code(), Some(1), "EAP-Request");
+    let resp = ue.authenticate(&Message::from(req));
+    h.uplink(&ue, resp.encode());
+    let smc = h.downlink_nas(&mut ue);
+    let sp = hexcore_nas::SecurityProtected::decode(&smc).unwrap();
+    let Some(Message::SecurityModeCommand(c)) = sp.message.as_deref() else {
+        panic!("expected Security mode command")
+    };
+    assert_eq!(c.eap_message.as_ref().and_then(|e| e.code()), Some(3), "EAP-Success");
+    assert!(c.abba.is_some());
+    let complete = ue.security_mode(&smc);
+    h.uplink(&ue, complete);
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::RegistrationAccept(_)
+    ));
+
+    // A USIM far ahead: AKA'-Synchronization-Failure, the AUSF resynchronises and
+    // challenges again, and the registration completes.
+    let mut h = harness_with(api.clone());
+    h.setup();
+    let mut ue = TestUe::new(1);
+    ue.sqn_ms = 1 << 30;
+    h.initial_ue_message(&ue, Message::from(ue.registration_request()).encode());
+    for _ in 0..2 {
+        let nas = h.downlink_nas(&mut ue);
+        let msg = ue.read(&nas);
+        let resp = ue.authenticate(&msg);
+        h.uplink(&ue, resp.encode());
+    }
+    let smc = h.downlink_nas(&mut ue);
+    let complete = ue.security_mode(&smc);
+    h.uplink(&ue, complete);
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::RegistrationAccept(_)
+    ));
+
+    // A wrong K at the UE: AKA'-Authentication-Reject, and the network answers with
+    // Authentication reject carrying the EAP-Failure.
+    let mut h = harness_with(api);
+    h.setup();
+    let mut ue = TestUe::new(1);
+    ue.milenage = hexcore_security::Milenage::new(&[1; 16], &[2; 16]);
+    h.initial_ue_message(&ue, Message::from(ue.registration_request()).encode());
+    let nas = h.downlink_nas(&mut ue);
+    let msg = ue.read(&nas);
+    let resp = ue.authenticate(&msg);
+    h.uplink(&ue, resp.encode());
+    // The reject, then the release of the NG connection.
+    let out = h.take();
+    assert_eq!(out.len(), 2);
+    let dl = hexcore_ngap::procedures::DownlinkNasTransport::parse(&out[0]).unwrap();
+    assert!(hexcore_ngap::procedures::UeContextReleaseCommand::parse(&out[1]).is_ok());
+    let Message::AuthenticationReject(r) = ue.read(&dl.nas_pdu) else {
+        panic!("expected Authentication reject")
+    };
+    assert_eq!(r.eap_message.and_then(|e| e.code()), Some(4), "EAP-Failure");
 }
