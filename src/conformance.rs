@@ -11,9 +11,11 @@
 //! registrations per second and latency percentiles.
 //!
 //! The subscribers must exist in the core: IMSIs from `--imsi` on (`--subscribers` of
-//! them, 100 by default), all with `--k`/`--opc` (TS 35.208 Test Set 1 by default). For
-//! hexcore: `hexcore subscriber add --imsi … --k … --opc …`, or `hexcore conformance
-//! subscribers > subs.csv && hexcore subscriber import subs.csv`.
+//! them, 100 by default), all with `--k`/`--opc` (TS 35.208 Test Set 1 by default), and
+//! one more after them on EAP-AKA' for `registration-eap-aka-prime` (skipped if the core
+//! authenticates it with 5G AKA). For hexcore: `hexcore subscriber add --imsi … --k …
+//! --opc … [--auth-method eap-aka-prime]`, or `hexcore conformance subscribers >
+//! subs.csv && hexcore subscriber import subs.csv`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,7 +66,8 @@ struct Common {
     /// The first provisioned IMSI.
     #[arg(long, default_value = "999700000000001")]
     imsi: String,
-    /// How many consecutive IMSIs from --imsi are provisioned.
+    /// How many consecutive IMSIs from --imsi are provisioned (5G AKA); the one after
+    /// them is the EAP-AKA' subscriber.
     #[arg(long, default_value_t = 100)]
     subscribers: usize,
     /// K of the subscribers (32 hex digits).
@@ -193,15 +196,17 @@ pub fn run(args: &Args) -> ExitCode {
                         None => sst.to_string(),
                     })
                     .collect();
-                println!("imsi,k,opc,nssai,dnn");
-                for i in 0..s.ues {
+                // The suite's UEs, then one on EAP-AKA' (registration-eap-aka-prime).
+                println!("imsi,k,opc,nssai,dnn,auth_method");
+                for i in 0..=s.ues {
                     println!(
-                        "{},{},{},{},{}",
+                        "{},{},{},{},{},{}",
                         s.imsi(i),
                         hex::encode(s.k),
                         hex::encode(s.opc),
                         nssai.join(";"),
-                        a.dnns.join(";")
+                        a.dnns.join(";"),
+                        if i == s.ues { "eap-aka-prime" } else { "5g-aka" }
                     );
                 }
                 ExitCode::SUCCESS

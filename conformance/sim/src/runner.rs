@@ -566,6 +566,7 @@ pub const SCENARIOS: &[&str] = &[
     "registration-suci-null",
     "registration-suci-profile-a",
     "registration-suci-profile-b",
+    "registration-eap-aka-prime",
     "registration-guti",
     "identity-procedure",
     "periodic-registration",
@@ -754,6 +755,47 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
                 "released, then registered again with the 5G-GUTI; now {}",
                 guti_text(guti)
             )))
+        }
+        "registration-eap-aka-prime" => {
+            // TS 33.501 §6.1.3.1: the subscriber after the suite's others is provisioned
+            // for EAP-AKA' (`hexcore conformance subscribers` marks it so). The UE answers
+            // the EAP-Request/AKA'-Challenge, the Security Mode Command carries the
+            // EAP-Success, and the KgNB checks out.
+            let i = settings.ues;
+            let ue = d.add_ue(settings.ue(i))?;
+            let r = d.register(ue, RegistrationKind::InitialSuci).await;
+            let saw = |d: &Driver, f: &dyn Fn(&UeEvent) -> bool| {
+                d.seen
+                    .iter()
+                    .any(|e| matches!(e, SimEvent::Ue(k, u) if *k == ue && f(u)))
+            };
+            let eap = saw(d, &|u| matches!(u, UeEvent::EapAuthenticationResponded));
+            let aka = saw(d, &|u| matches!(u, UeEvent::AuthenticationResponded));
+            let refused = d.seen.iter().find_map(|e| match e {
+                SimEvent::Ue(k, UeEvent::EapChallengeRefused(why)) if *k == ue => Some(*why),
+                _ => None,
+            });
+            match r {
+                Ok(guti) if eap => {
+                    d.switch_off(ue).await;
+                    Ok(Step::Pass(format!(
+                        "EAP-Request/AKA'-Challenge answered, EAP-Success in the Security Mode Command, registered, {}",
+                        guti_text(guti)
+                    )))
+                }
+                Ok(_) if aka => {
+                    d.switch_off(ue).await;
+                    Ok(Step::Skip(format!(
+                        "the core authenticated imsi-{} with 5G AKA: provision it for EAP-AKA' (hexcore: `subscriber add --auth-method eap-aka-prime`, or `conformance subscribers`)",
+                        settings.imsi(i)
+                    )))
+                }
+                Ok(_) => Err("registered without any authentication".into()),
+                Err(e) => Err(match refused {
+                    Some(why) => format!("the UE refused the EAP-AKA' challenge ({why}): {e}"),
+                    None => e,
+                }),
+            }
         }
         "identity-procedure" => {
             // A 5G-GUTI the AMF never assigned: it must ask for the SUCI (TS 24.501

@@ -45,7 +45,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::ue_sm::{DEFAULT_PCO_REQUESTS, PduSession, PduSessionRequest, SessionState, Sm, SmTransmit};
-use crate::usim::{Challenge, Usim};
+use crate::usim::{Challenge, EapAnswer, Usim};
 
 /// How the UE conceals its SUPI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +220,11 @@ pub enum EstablishmentCause {
 pub enum UeEvent {
     /// An Authentication Request was answered with RES*.
     AuthenticationResponded,
+    /// Answered an EAP-AKA' challenge with AT_RES (TS 33.501 §6.1.3.1).
+    EapAuthenticationResponded,
+    /// Refused an EAP-AKA' challenge (AKA'-Authentication-Reject, -Synchronization-
+    /// Failure or -Client-Error), and why.
+    EapChallengeRefused(&'static str),
     /// An Authentication Request was answered with Authentication Failure.
     AuthenticationFailureSent(MmCause),
     /// Authentication Reject received.
@@ -992,8 +997,11 @@ impl Ue {
     }
 
     fn authentication_request(&mut self, r: &AuthenticationRequest) -> Result<(), UeError> {
+        if let Some(eap) = &r.eap_message {
+            return self.eap_authentication_request(r, &eap.0);
+        }
         let (Some(rand), Some(autn)) = (&r.rand, &r.autn) else {
-            // EAP-AKA' is not simulated: §5.4.1.3.7 c, non-5G authentication unacceptable.
+            // Neither 5G AKA nor EAP: §5.4.1.3.7 c, non-5G authentication unacceptable.
             return self.authentication_failure(MmCause::Non5gAuthenticationUnacceptable, None);
         };
         let snn = self.serving_network_name()?;
@@ -1011,6 +1019,30 @@ impl Ue {
             Challenge::MacFailure => self.authentication_failure(MmCause::MacFailure, None),
             Challenge::SynchFailure { auts } => self.authentication_failure(MmCause::SynchFailure, Some(auts)),
         }
+    }
+
+    /// EAP-AKA' (TS 33.501 §6.1.3.1, TS 24.501 §5.4.1.2.2): the EAP-Response goes back
+    /// in an Authentication response, whatever it says; the keys wait for the EAP-Success
+    /// in the Security mode command.
+    fn eap_authentication_request(&mut self, r: &AuthenticationRequest, request: &[u8]) -> Result<(), UeError> {
+        let snn = self.serving_network_name()?;
+        let imsi = self.config.imsi.clone();
+        let response = match self.usim.challenge_eap(request, &snn, &imsi) {
+            EapAnswer::Accepted { response, kausf } => {
+                let kseaf = keys::kseaf(&kausf, &snn).map_err(UeError::Security)?;
+                let kamf = keys::kamf(&kseaf, &self.config.imsi, &r.abba.0).map_err(UeError::Security)?;
+                self.pending = Some(PendingKeys { ksi: r.ngksi.ksi, kamf });
+                self.events.push_back(UeEvent::EapAuthenticationResponded);
+                response
+            }
+            EapAnswer::Refused { response, reason } => {
+                self.events.push_back(UeEvent::EapChallengeRefused(reason));
+                response
+            }
+        };
+        let mut m = AuthenticationResponse::new(MmHeader::default());
+        m.eap_message = Some(hexcore_nas::ie::EapMessage(response));
+        self.send(Message::from(m))
     }
 
     fn authentication_failure(&mut self, cause: MmCause, auts: Option<[u8; 14]>) -> Result<(), UeError> {
@@ -1056,6 +1088,11 @@ impl Ue {
         let Some((ksi, kamf)) = keys else {
             return reject(self, MmCause::SecurityModeRejectedUnspecified);
         };
+        // After EAP-AKA' the command carries the EAP-Success (TS 24.501 §5.4.2.2); an
+        // EAP-Failure or any other EAP packet there is refused.
+        if smc.eap_message.as_ref().is_some_and(|e| e.code() != Some(3)) {
+            return reject(self, MmCause::SecurityModeRejectedUnspecified);
+        }
         // §5.4.2.5: the replayed capabilities must be ours.
         if smc.replayed_ue_security_capability.nr_ea != self.config.nr_ea
             || smc.replayed_ue_security_capability.nr_ia != self.config.nr_ia

@@ -1,5 +1,6 @@
 //! The simulated USIM: K and OPc, MILENAGE, the SQN freshness window of TS 33.102
-//! Annex C, and the answer to one 5G AKA challenge (TS 33.501 §6.1.3.2).
+//! Annex C, and the answer to one 5G AKA challenge (TS 33.501 §6.1.3.2) or one
+//! EAP-AKA' challenge (TS 33.501 §6.1.3.1, RFC 9048; the UE's EAP peer with it).
 //!
 //! Pure: the caller hands in RAND and AUTN from an Authentication Request and gets
 //! either the keys (RES*, KAUSF) or the failure the UE must report (MAC failure,
@@ -29,6 +30,27 @@ pub enum Challenge {
     SynchFailure {
         /// AUTS = SQN_MS ⊕ AK* ‖ MAC-S.
         auts: [u8; 14],
+    },
+}
+
+/// What the UE answers to an EAP-Request/AKA'-Challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EapAnswer {
+    /// AUTN and AT_MAC verified: the EAP-Response/AKA'-Challenge, and KAUSF (EMSK's
+    /// first 256 bits).
+    Accepted {
+        /// EAP-Response with AT_RES and AT_MAC.
+        response: Vec<u8>,
+        /// KAUSF.
+        kausf: [u8; 32],
+    },
+    /// The challenge is refused: AKA'-Authentication-Reject (MAC-A or AT_MAC failed),
+    /// AKA'-Synchronization-Failure (AUTS) or AKA'-Client-Error (not parseable).
+    Refused {
+        /// The EAP-Response to send.
+        response: Vec<u8>,
+        /// Why.
+        reason: &'static str,
     },
 }
 
@@ -65,6 +87,50 @@ impl Usim {
         self.window.sqn_ms()
     }
 
+    /// Answer an EAP-Request/AKA'-Challenge for serving network `snn`; `identity` is
+    /// the IMSI digits (the key derivation's Identity in 5G, RFC 9048 §3.3).
+    pub fn challenge_eap(&mut self, request: &[u8], snn: &ServingNetworkName, identity: &str) -> EapAnswer {
+        use hexcore_security::eap_aka_prime as eap;
+        let Ok(p) = eap::Packet::decode(request) else {
+            return EapAnswer::Refused {
+                response: client_error(request.get(1).copied().unwrap_or(0)),
+                reason: "malformed EAP request",
+            };
+        };
+        let refuse = |response, reason| EapAnswer::Refused { response, reason };
+        let (Some(rand), Some(autn)) = (p.rand(), p.autn()) else {
+            return refuse(client_error(p.identifier), "no AT_RAND or AT_AUTN");
+        };
+        // RFC 9048 §3.2: only KDF 1 is known; the network name must be ours.
+        if p.kdfs().first() != Some(&eap::KDF_DEFAULT) || p.kdf_input() != Some(snn.as_bytes()) {
+            return refuse(client_error(p.identifier), "AT_KDF or AT_KDF_INPUT unacceptable");
+        }
+        let Ok(check) = self.milenage.verify_autn(&rand, &autn) else {
+            return refuse(eap::authentication_reject(p.identifier), "MAC-A failure");
+        };
+        let received = sqn::sqn_from_bytes(&check.sqn);
+        if self.window.accept(received).is_err() {
+            let auts = self
+                .milenage
+                .generate_auts(&rand, &sqn::sqn_to_bytes(self.window.sqn_ms()));
+            return refuse(eap::synchronization_failure(p.identifier, &auts), "SQN not fresh");
+        }
+        let v = &check.vector;
+        let mut sqn_xor_ak = [0u8; 6];
+        sqn_xor_ak.copy_from_slice(&autn[..6]);
+        let Ok((ck_p, ik_p)) = keys::ck_ik_prime(&v.ck, &v.ik, snn, &sqn_xor_ak) else {
+            return refuse(client_error(p.identifier), "CK'/IK' derivation");
+        };
+        let k = eap::Keys::derive(&ck_p, &ik_p, identity.as_bytes());
+        if eap::verify_mac(&k.k_aut, request).is_err() {
+            return refuse(eap::authentication_reject(p.identifier), "AT_MAC failure");
+        }
+        EapAnswer::Accepted {
+            response: eap::challenge_response(p.identifier, &v.res, &k.k_aut),
+            kausf: k.kausf(),
+        }
+    }
+
     /// Answer a 5G AKA challenge for serving network `snn`.
     pub fn challenge(&mut self, rand: &[u8; 16], autn: &[u8; 16], snn: &ServingNetworkName) -> Challenge {
         let Ok(check) = self.milenage.verify_autn(rand, autn) else {
@@ -96,6 +162,21 @@ impl Usim {
             _ => Challenge::MacFailure,
         }
     }
+}
+
+/// EAP-Response/AKA'-Client-Error "unable to process packet" (RFC 4187 §9.9).
+fn client_error(identifier: u8) -> Vec<u8> {
+    use hexcore_security::eap_aka_prime as eap;
+    eap::Packet {
+        code: eap::code::RESPONSE,
+        identifier,
+        subtype: Some(eap::subtype::CLIENT_ERROR),
+        attributes: vec![eap::Attribute {
+            kind: eap::at::CLIENT_ERROR_CODE,
+            value: vec![0, 0],
+        }],
+    }
+    .encode()
 }
 
 #[cfg(test)]
