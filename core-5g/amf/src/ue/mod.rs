@@ -103,6 +103,19 @@ pub struct Challenge {
     pub eap: bool,
 }
 
+impl Challenge {
+    /// An EAP-AKA' challenge: the AUSF holds RAND and checks the response.
+    pub fn eap(ctx: u64, ngksi: u8) -> Self {
+        Challenge {
+            ctx,
+            rand: [0; 16],
+            hxres_star: [0; 16],
+            ngksi,
+            eap: true,
+        }
+    }
+}
+
 /// The NAS security established by a Security mode command.
 #[derive(Debug, Clone)]
 pub struct Secured {

@@ -600,36 +600,53 @@ impl Amf {
         self.release_ue(id, Cause::Nas(CauseNas::AuthenticationFailure));
     }
 
-    /// Relay an EAP-Request/AKA'-Challenge in an Authentication request with a new
-    /// ngKSI and ABBA (TS 24.501 §5.4.1.2.2.1, TS 33.501 §6.1.3.1 step 5).
-    fn send_eap_challenge(&mut self, id: u64, reg: Box<RegInfo>, ctx: u64, eap: Vec<u8>, ngksi: u8, resynced: bool) {
-        let request = AuthenticationRequest {
-            eap_message: Some(EapMessage(eap)),
-            ..AuthenticationRequest::new(
-                MmHeader::default(),
-                NasKeySetIdentifier {
-                    mapped: false,
-                    ksi: ngksi,
-                },
-                SpareHalfOctet(0),
-                Abba(vec![0, 0]),
-            )
+    /// Send an Authentication request — 5G AKA's RAND and AUTN, or EAP-AKA's
+    /// EAP-Request (TS 33.501 §6.1.3.1 step 5) — with ngKSI and ABBA (TS 24.501
+    /// §5.4.1.2.2.1, §5.4.1.3.2), guarded by T3560.
+    fn send_challenge(
+        &mut self,
+        id: u64,
+        reg: Box<RegInfo>,
+        challenge: Challenge,
+        autn: [u8; 16],
+        eap: Option<Vec<u8>>,
+        resynced: bool,
+    ) {
+        let base = AuthenticationRequest::new(
+            MmHeader::default(),
+            NasKeySetIdentifier {
+                mapped: false,
+                ksi: challenge.ngksi,
+            },
+            SpareHalfOctet(0),
+            Abba(vec![0, 0]),
+        );
+        let request = match eap {
+            Some(eap) => AuthenticationRequest {
+                eap_message: Some(EapMessage(eap)),
+                ..base
+            },
+            None => AuthenticationRequest {
+                rand: Some(Rand(challenge.rand)),
+                autn: Some(Autn(autn)),
+                ..base
+            },
         };
         self.set_state(
             id,
             UeState::Authenticating {
                 reg,
-                challenge: Challenge {
-                    ctx,
-                    rand: [0; 16],
-                    hxres_star: [0; 16],
-                    ngksi,
-                    eap: true,
-                },
+                challenge,
                 resynced,
             },
         );
         self.send_nas(id, Message::from(request), Some(NasTimer::T3560));
+    }
+
+    /// A new ngKSI, different from the UE's current one (TS 24.501 §5.4.1.3.2).
+    fn new_ngksi(reg: &RegInfo) -> u8 {
+        let ue_ksi = reg.ue_ngksi.ksi;
+        if ue_ksi >= 6 { 0 } else { ue_ksi + 1 }
     }
 
     /// An answer of the UDM/AUSF.
@@ -647,42 +664,19 @@ impl Amf {
                     ..
                 },
             ) => {
-                // A new ngKSI, different from the UE's current one (TS 24.501 §5.4.1.3.2).
-                let ue_ksi = reg.ue_ngksi.ksi;
-                let ngksi = if ue_ksi >= 6 { 0 } else { ue_ksi + 1 };
-                let request = AuthenticationRequest {
-                    rand: Some(Rand(rand)),
-                    autn: Some(Autn(autn)),
-                    ..AuthenticationRequest::new(
-                        MmHeader::default(),
-                        NasKeySetIdentifier {
-                            mapped: false,
-                            ksi: ngksi,
-                        },
-                        SpareHalfOctet(0),
-                        Abba(vec![0, 0]),
-                    )
+                let ngksi = Self::new_ngksi(&reg);
+                let challenge = Challenge {
+                    ctx,
+                    rand,
+                    hxres_star,
+                    ngksi,
+                    eap: false,
                 };
-                self.set_state(
-                    id,
-                    UeState::Authenticating {
-                        reg,
-                        challenge: Challenge {
-                            ctx,
-                            rand,
-                            hxres_star,
-                            ngksi,
-                            eap: false,
-                        },
-                        resynced,
-                    },
-                );
-                self.send_nas(id, Message::from(request), Some(NasTimer::T3560));
+                self.send_challenge(id, reg, challenge, autn, None, resynced);
             }
             (UeState::AwaitingChallenge { reg, resynced }, UdmResponse::EapChallenge { ctx, eap, .. }) => {
-                let ue_ksi = reg.ue_ngksi.ksi;
-                let ngksi = if ue_ksi >= 6 { 0 } else { ue_ksi + 1 };
-                self.send_eap_challenge(id, reg, ctx, eap, ngksi, resynced);
+                let ngksi = Self::new_ngksi(&reg);
+                self.send_challenge(id, reg, Challenge::eap(ctx, ngksi), [0; 16], Some(eap), resynced);
             }
             // After a synchronisation failure the AUSF resynchronised and challenges
             // again (TS 33.501 §6.1.3.3.2 via EAP).
@@ -691,7 +685,7 @@ impl Amf {
                     ue: id,
                     reason: "synch_failure",
                 });
-                self.send_eap_challenge(id, reg, ctx, eap, ngksi, true);
+                self.send_challenge(id, reg, Challenge::eap(ctx, ngksi), [0; 16], Some(eap), true);
             }
             (
                 UeState::AwaitingChallenge { .. } | UeState::AwaitingConfirmation { .. },

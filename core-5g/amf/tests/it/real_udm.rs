@@ -82,7 +82,13 @@ fn concealed(scheme: HnScheme, keys: &[hexcore_udm::HnPublicKey]) -> MobileIdent
 
 fn register_with(h: &mut Harness, ue: &mut TestUe) {
     let smc = h.register_until_smc(ue);
-    let complete = ue.security_mode(&smc);
+    accept_after_smc(h, ue, &smc);
+}
+
+/// Answer the Security mode command; the Registration accept comes in the Initial
+/// Context Setup.
+fn accept_after_smc(h: &mut Harness, ue: &mut TestUe, smc: &[u8]) {
+    let complete = ue.security_mode(smc);
     h.uplink(ue, complete);
     let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
     assert!(matches!(
@@ -166,13 +172,7 @@ fn eap_aka_prime_with_the_real_udm() {
     };
     assert_eq!(c.eap_message.as_ref().and_then(|e| e.code()), Some(3), "EAP-Success");
     assert!(c.abba.is_some());
-    let complete = ue.security_mode(&smc);
-    h.uplink(&ue, complete);
-    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
-    assert!(matches!(
-        ue.read(ics.nas_pdu.as_ref().unwrap()),
-        Message::RegistrationAccept(_)
-    ));
+    accept_after_smc(&mut h, &mut ue, &smc);
 
     // A USIM far ahead: AKA'-Synchronization-Failure, the AUSF resynchronises and
     // challenges again, and the registration completes.
@@ -188,13 +188,7 @@ fn eap_aka_prime_with_the_real_udm() {
         h.uplink(&ue, resp.encode());
     }
     let smc = h.downlink_nas(&mut ue);
-    let complete = ue.security_mode(&smc);
-    h.uplink(&ue, complete);
-    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
-    assert!(matches!(
-        ue.read(ics.nas_pdu.as_ref().unwrap()),
-        Message::RegistrationAccept(_)
-    ));
+    accept_after_smc(&mut h, &mut ue, &smc);
 
     // A wrong K at the UE: AKA'-Authentication-Reject, and the network answers with
     // Authentication reject carrying the EAP-Failure.
