@@ -271,3 +271,39 @@ fn a_store_held_by_a_running_core_is_reported() {
     let o = hexcore(&d.0, &["add", "--imsi", "1", "--k", K, "--opc", OPC]);
     assert!(text(&o).contains("bad IMSI"), "{}", text(&o));
 }
+
+#[test]
+fn authentication_method_from_the_cli_and_csv() {
+    let d = DataDir::new();
+    let add = |imsi: &str, method: &str| {
+        hexcore(
+            &d.0,
+            &["add", "--imsi", imsi, "--k", K, "--opc", OPC, "--auth-method", method],
+        )
+    };
+    let o = add("999700000000001", "eap-aka-prime");
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let show = hexcore(&d.0, &["show", "999700000000001"]);
+    assert!(text(&show).contains("Auth      eap-aka-prime"), "{}", text(&show));
+    // Without the option: 5G AKA.
+    let o = hexcore(&d.0, &["add", "--imsi", "999700000000002", "--k", K, "--opc", OPC]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let show = hexcore(&d.0, &["show", "999700000000002"]);
+    assert!(text(&show).contains("Auth      5g-aka"), "{}", text(&show));
+    // An unknown method is refused, naming what is accepted; nothing is written.
+    let o = add("999700000000003", "eap-tls");
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("5g-aka or eap-aka-prime"), "{}", text(&o));
+    assert_eq!(code(&hexcore(&d.0, &["show", "999700000000003"])), 2);
+
+    let csv = d.0.join("auth.csv");
+    std::fs::write(
+        &csv,
+        format!("imsi,k,opc,auth_method\n999700000000004,{K},{OPC},eap-aka-prime\n999700000000005,{K},{OPC},\n"),
+    )
+    .unwrap();
+    let o = hexcore(&d.0, &["import", csv.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&hexcore(&d.0, &["show", "999700000000004"])).contains("Auth      eap-aka-prime"));
+    assert!(text(&hexcore(&d.0, &["show", "999700000000005"])).contains("Auth      5g-aka"));
+}
