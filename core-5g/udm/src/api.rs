@@ -194,7 +194,13 @@ impl<S: UdrStore> LocalUdm<S> {
                 eap_success,
             },
             EapOutcome::Failure { eap_failure, reason } => EapConfirmation::Failure { eap_failure, reason },
-            EapOutcome::Resync { supi, snn, rand, auts } => {
+            EapOutcome::Resync {
+                supi,
+                snn,
+                rand,
+                auts,
+                identifier,
+            } => {
                 let mut fresh = [0u8; 16];
                 lock(&self.rng).fill_bytes(&mut fresh);
                 let resync = ResyncInfo { rand, auts };
@@ -209,7 +215,7 @@ impl<S: UdrStore> LocalUdm<S> {
                     }
                     // MAC-S of AUTS did not verify (TS 33.102 §6.3.5): no resync.
                     Err(Error::MacFailure) => EapConfirmation::Failure {
-                        eap_failure: hexcore_security::eap_aka_prime::Packet::failure(0).encode(),
+                        eap_failure: hexcore_security::eap_aka_prime::Packet::failure(identifier).encode(),
                         reason: "resync_refused",
                     },
                     Err(e) => return Err(e),

@@ -91,6 +91,8 @@ pub enum EapOutcome {
         rand: [u8; 16],
         /// AUTS.
         auts: [u8; 14],
+        /// The EAP identifier of the run (for an EAP-Failure if AUTS does not verify).
+        identifier: u8,
     },
     /// Authentication failed: the EAP-Failure for the UE, and why.
     Failure {
@@ -198,6 +200,7 @@ impl AusfContext {
                     snn: run.snn.clone(),
                     rand: self.se.rand,
                     auts,
+                    identifier: run.identifier,
                 },
                 None => fail("eap_malformed"),
             },
