@@ -33,6 +33,9 @@ use crate::journal::{Journal, Recovered};
 use crate::settings::Settings;
 use workers::Shared;
 
+/// How long a start waits for a TUN still held by an exiting UPF.
+const TUN_BUSY_WAIT: Duration = Duration::from_secs(5);
+
 /// Entry point.
 #[derive(Debug)]
 pub struct Upf;
@@ -80,10 +83,29 @@ impl Upf {
         if queues > 1 || s.tun.multiqueue {
             builder = builder.multi_queue(true);
         }
-        let tuns = if queues > 1 || s.tun.multiqueue {
-            builder.open_queues(queues)
-        } else {
-            builder.open().map(|t| vec![t])
+        let open = || {
+            if queues > 1 || s.tun.multiqueue {
+                builder.open_queues(queues)
+            } else {
+                builder.open().map(|t| vec![t])
+            }
+        };
+        // A UPF restarted right after a crash can find its TUN still held by the dying
+        // process (EBUSY until the kernel has closed its files): wait for it, bounded.
+        let busy_until = Instant::now() + TUN_BUSY_WAIT;
+        let mut warned = false;
+        let tuns = loop {
+            match open() {
+                Err(hexcore_netdev::Error::Sys { source, .. })
+                    if source.kind() == std::io::ErrorKind::ResourceBusy && Instant::now() < busy_until =>
+                {
+                    if !std::mem::replace(&mut warned, true) {
+                        tracing::warn!(tun = %s.tun.name, "TUN busy (a previous UPF still exiting?): waiting up to 5 s");
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => break other,
+            }
         }
         .with_context(|| format!("TUN {}", s.tun.name))?;
         let tun_name = tuns.first().map(|t| t.name().to_string()).unwrap_or_default();

@@ -254,3 +254,25 @@ fn offloads(dir: &Path) {
     assert_eq!((v.downlink_packets, v.downlink_volume), (Some(6), Some(6 * 328)));
     rt.block_on(upf.shutdown());
 }
+
+#[test]
+fn a_start_waits_for_a_tun_still_held_by_an_exiting_upf() {
+    // A supervisor restarting a crashed UPF can race the kernel closing the dead
+    // process's TUN (EBUSY): the start waits for it (bounded) instead of failing.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    in_new_namespace(|| {
+        let s = settings(&path, "h");
+        let held = hexcore_netdev::Tun::builder().name(&s.upf.tun.name).open().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(600));
+            drop(held);
+        });
+        let rt = runtime();
+        let started = Instant::now();
+        let upf = rt.block_on(Upf::start(s)).unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(500), "it did wait");
+        release.join().unwrap();
+        rt.block_on(upf.shutdown());
+    });
+}
