@@ -46,6 +46,10 @@ pub struct AmfSettings {
     pub guami: GuamiSettings,
     /// Relative AMF Capacity (TS 38.413 §9.3.1.32).
     pub relative_capacity: u8,
+    /// The network's name for UEs' displays: sent as full and short name for network
+    /// in a Configuration Update Command after each initial registration (TS 24.501
+    /// §5.4.4, §9.11.3.35; GSM 7-bit). None by default: UEs show the PLMN from their SIM.
+    pub network_name: Option<String>,
 }
 
 /// A PLMN as digits.
@@ -138,6 +142,7 @@ impl Default for AmfSettings {
             slices: vec![SliceSettings { sst: 1, sd: None }],
             guami: GuamiSettings::default(),
             relative_capacity: 255,
+            network_name: None,
         }
     }
 }
@@ -237,6 +242,16 @@ impl Settings {
         }
         if self.amf.name.is_empty() || self.amf.name.len() > 150 {
             return invalid("amf.name", "1 to 150 characters");
+        }
+        // The Network name IE holds at most 254 octets of 7-bit text (TS 24.501
+        // §9.11.3.35, TS 24.008 §10.5.3.5a); keep it to what a display shows.
+        if self
+            .amf
+            .network_name
+            .as_ref()
+            .is_some_and(|n| n.is_empty() || n.chars().count() > 64)
+        {
+            return invalid("amf.network_name", "1 to 64 characters");
         }
         if self.integrity_order()?.is_empty() {
             return invalid("nas.integrity_order", "at least one algorithm");

@@ -90,17 +90,28 @@ pub fn load_sections<T: Serialize + DeserializeOwned>(
         if path.len() < 2 || !sections.contains(&path[0].as_str()) {
             continue;
         }
-        set_path(&mut tree, &path, &raw).map_err(|reason| SettingsError::Env {
+        let added = set_path(&mut tree, &path, &raw).map_err(|reason| SettingsError::Env {
             var: var.clone(),
             reason,
         })?;
+        // A key absent from the defaults (an optional one, or a typo): the settings
+        // type decides, and the variable is named in the error.
+        if added && let Err(e) = T::deserialize(tree.clone()) {
+            let e = e.to_string();
+            let reason = match path.last() {
+                Some(key) if e.contains("unknown field") => format!("unknown key {key:?}"),
+                _ => e.lines().next().unwrap_or("not a setting").to_owned(),
+            };
+            return Err(SettingsError::Env { var, reason });
+        }
     }
     Ok(tree.try_into()?)
 }
 
 /// Set `path` in `tree` to `raw`, typed like the value already there (every key has
-/// a default, so there always is one, except optional keys such as a slice's SD).
-fn set_path(tree: &mut toml::Table, path: &[String], raw: &str) -> Result<(), String> {
+/// a default, so there always is one, except optional keys such as a slice's SD or an
+/// unset name). `Ok(true)` when the key was not there before.
+fn set_path(tree: &mut toml::Table, path: &[String], raw: &str) -> Result<bool, String> {
     let (last, parents) = path.split_last().ok_or("empty key")?;
     let mut table = tree;
     for p in parents {
@@ -126,15 +137,9 @@ fn set_path(tree: &mut toml::Table, path: &[String], raw: &str) -> Result<(), St
             )
         }),
         Some(toml::Value::Table(_)) => return Err("a section, not a value".into()),
-        Some(_) | None => {
-            if table.get(last).is_none() && !table.is_empty() {
-                return Err(format!("unknown key {last:?}"));
-            }
-            parse_toml_value(raw).unwrap_or_else(|| toml::Value::String(raw.to_owned()))
-        }
+        Some(_) | None => parse_toml_value(raw).unwrap_or_else(|| toml::Value::String(raw.to_owned())),
     };
-    table.insert(last.clone(), value);
-    Ok(())
+    Ok(table.insert(last.clone(), value).is_none())
 }
 
 fn parse_toml_value(raw: &str) -> Option<toml::Value> {
@@ -161,6 +166,7 @@ mod tests {
         name: String,
         on: bool,
         list: Vec<String>,
+        label: Option<String>,
     }
 
     impl Default for A {
@@ -170,6 +176,7 @@ mod tests {
                 name: "x".into(),
                 on: false,
                 list: vec!["p".into()],
+                label: None,
             }
         }
     }
@@ -195,6 +202,14 @@ mod tests {
         assert_eq!(s.a.name, "y");
         assert!(s.a.on);
         assert_eq!(s.a.list, ["q", "r"]);
+    }
+
+    #[test]
+    fn an_optional_key_unset_by_default_can_be_set_from_the_environment() {
+        let s: S = load_sections("", env(&[("HEXCORE_A__LABEL", "lab")]), &["a"]).unwrap();
+        assert_eq!(s.a.label.as_deref(), Some("lab"));
+        let s: S = load_sections("", env(&[]), &["a"]).unwrap();
+        assert_eq!(s.a.label, None);
     }
 
     #[test]

@@ -61,12 +61,17 @@ impl Amf {
         let Some(id) = self.connected_registered(supi) else {
             return false;
         };
+        self.send_network_name(id, network_name);
+        true
+    }
+
+    /// The Configuration Update Command itself, to UE context `id`.
+    pub(crate) fn send_network_name(&mut self, id: u64, network_name: &str) {
         let mut cuc = ConfigurationUpdateCommand::new(MmHeader::default());
         cuc.full_name_for_network = Some(NetworkName::gsm7(network_name));
         cuc.short_name_for_network = Some(NetworkName::gsm7(network_name));
         self.send_nas(id, Message::from(cuc), None);
         self.procedure("configuration_update", Ok(()));
-        true
     }
 
     /// Page a UE in CM-IDLE by its 5G-TMSI in every TA this AMF serves, through every

@@ -437,6 +437,9 @@ impl Amf {
                 }
                 self.set_state(id, UeState::Registered { secured, tmsi });
                 self.procedure("registration", Ok(()));
+                if let Some(name) = self.config.settings.amf.network_name.clone() {
+                    self.send_network_name(id, &name);
+                }
             }
             // -------------------------------------------------------- deregistration
             (state, Message::DeregistrationRequestUeOriginating(d)) => {

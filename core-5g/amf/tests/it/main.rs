@@ -1104,6 +1104,41 @@ fn configuration_update_command_with_network_name() {
 }
 
 #[test]
+fn the_configured_network_name_follows_registration_complete() {
+    // TS 24.501 §5.4.4: with `amf.network_name` set, the UE gets the name for its
+    // display in a Configuration Update Command (no acknowledgement asked) once
+    // registered.
+    let mut s = Settings::default();
+    s.amf.network_name = Some("hexcore".into());
+    let mut h = Harness::with_settings(s);
+    h.setup();
+    let mut ue = TestUe::new(1);
+    let smc = h.register_until_smc(&mut ue);
+    let complete = ue.security_mode(&smc);
+    h.uplink(&ue, complete);
+    let ics = InitialContextSetupRequest::parse(&h.take_one()).unwrap();
+    assert!(matches!(
+        ue.read(ics.nas_pdu.as_ref().unwrap()),
+        Message::RegistrationAccept(_)
+    ));
+    ue.amf_ue_ngap_id = Some(ics.amf_ue_ngap_id);
+    let rc = ue.protect(&Message::from(RegistrationComplete::new(MmHeader::default())));
+    h.uplink(&ue, rc);
+    let nas = h.downlink_nas(&mut ue);
+    let Message::ConfigurationUpdateCommand(c) = ue.read(&nas) else {
+        panic!("expected Configuration update command")
+    };
+    assert_eq!(c.full_name_for_network.unwrap().text().as_deref(), Some("hexcore"));
+    assert_eq!(c.short_name_for_network.unwrap().text().as_deref(), Some("hexcore"));
+    assert!(c.configuration_update_indication.is_none(), "no acknowledgement asked");
+    // An empty name is refused at start, naming the key.
+    let mut bad = Settings::default();
+    bad.amf.network_name = Some(String::new());
+    let e = hexcore_amf::AmfConfig::new(bad).unwrap_err().to_string();
+    assert!(e.contains("amf.network_name"), "{e}");
+}
+
+#[test]
 fn idle_ues_are_implicitly_deregistered_after_t3512_and_margins() {
     let mut h = Harness::new();
     h.setup();
