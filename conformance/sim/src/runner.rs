@@ -827,15 +827,23 @@ async fn body(settings: &Settings, name: &str, d: &mut Driver, amf_name: &str) -
             }
         }
         "sqn-resynchronisation" => {
+            // Where is the network's SQN for this subscriber? A plain registration
+            // tells (the USIM reads SQN from AUTN), so the scenario works against a
+            // fresh subscriber and on every later run alike.
+            let probe = d.add_ue(settings.ue(0))?;
+            d.register(probe, RegistrationKind::InitialSuci).await?;
+            let network_sqn = d.sim.with_ue(probe, |u| Ok(u.sqn_ms())).map_err(|e| e.to_string())?;
+            d.switch_off(probe).await;
+            // A USIM that has seen SEQs 16 ahead of it (within Δ): the next challenge is
+            // stale and the UE answers with AUTS (TS 33.102 §6.3.3, Annex C).
             let mut c = settings.ue(0);
-            // SEQ 2^20: ahead of any network SQN of a fresh subscriber, within Δ.
-            c.sqn_seen = Some(1 << 25);
+            c.sqn_seen = Some(network_sqn + (16 << hexcore_security::sqn::IND_BITS));
             let ue = d.add_ue(c)?;
             d.register(ue, RegistrationKind::InitialSuci).await?;
             let resynced = d.seen.iter().any(|e| {
                 matches!(
                     e,
-                    SimEvent::Ue(_, UeEvent::AuthenticationFailureSent(MmCause::SynchFailure))
+                    SimEvent::Ue(k, UeEvent::AuthenticationFailureSent(MmCause::SynchFailure)) if *k == ue
                 )
             });
             d.switch_off(ue).await;

@@ -433,6 +433,11 @@ impl Ue {
         self.state
     }
 
+    /// SQN_MS: the highest SQN the USIM has accepted (TS 33.102 Annex C.2.1).
+    pub fn sqn_ms(&self) -> u64 {
+        self.usim.sqn_ms()
+    }
+
     /// The 5G-GUTI, once assigned.
     pub fn guti(&self) -> Option<Guti> {
         self.guti
