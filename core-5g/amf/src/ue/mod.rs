@@ -87,33 +87,30 @@ impl RegInfo {
     }
 }
 
-/// A 5G-AKA challenge in flight.
+/// A challenge in flight.
 #[derive(Debug, Clone, Copy)]
 pub struct Challenge {
     /// AUSF context.
     pub ctx: u64,
-    /// RAND.
-    pub rand: [u8; 16],
-    /// HXRES*.
-    pub hxres_star: [u8; 16],
     /// The ngKSI given to the new context.
     pub ngksi: u8,
-    /// An EAP-AKA' run: the Authentication response carries an EAP message, which the
-    /// AUSF checks (no RAND, no HXRES* here).
-    pub eap: bool,
+    /// What the Authentication request carried.
+    pub kind: ChallengeKind,
 }
 
-impl Challenge {
-    /// An EAP-AKA' challenge: the AUSF holds RAND and checks the response.
-    pub fn eap(ctx: u64, ngksi: u8) -> Self {
-        Challenge {
-            ctx,
-            rand: [0; 16],
-            hxres_star: [0; 16],
-            ngksi,
-            eap: true,
-        }
-    }
+/// The authentication method of a [`Challenge`].
+#[derive(Debug, Clone, Copy)]
+pub enum ChallengeKind {
+    /// 5G AKA: the SEAF checks HRES* itself before the AUSF sees RES*.
+    FiveGAka {
+        /// RAND.
+        rand: [u8; 16],
+        /// HXRES*.
+        hxres_star: [u8; 16],
+    },
+    /// EAP-AKA': the Authentication response carries an EAP message, which only the
+    /// AUSF checks.
+    EapAkaPrime,
 }
 
 /// The NAS security established by a Security mode command.

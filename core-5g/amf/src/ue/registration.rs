@@ -22,7 +22,19 @@ use hexcore_security::{NasConnection, NasSecurityContext, Role, keys};
 
 use super::nas_security::{complete_message, nas_algorithms, protect, select_algorithms};
 use super::supi_index::SupiPlace;
-use super::{Challenge, RegInfo, Secured, UeContext, UeState};
+use super::{Challenge, ChallengeKind, RegInfo, Secured, UeContext, UeState};
+
+/// What an Authentication request carries.
+enum AuthBody {
+    /// RAND and AUTN, and HXRES* for the SEAF's own check.
+    FiveGAka {
+        rand: [u8; 16],
+        autn: [u8; 16],
+        hxres_star: [u8; 16],
+    },
+    /// The AUSF's EAP-Request.
+    EapAkaPrime(Vec<u8>),
+}
 use crate::amf::{Amf, AssocId, Event, answering, sd_octets, unknown_ue};
 use crate::timers::NasTimer;
 use crate::udm::{UdmFailure, UdmRequest, UdmResponse, UeIdentity};
@@ -313,7 +325,7 @@ impl Amf {
                     resynced: _,
                 },
                 Message::AuthenticationResponse(resp),
-            ) if challenge.eap => {
+            ) if matches!(challenge.kind, ChallengeKind::EapAkaPrime) => {
                 // TS 33.501 §6.1.3.1 step 6–7: the EAP-Response goes to the AUSF as is.
                 self.timers.stop(id);
                 match resp.eap_message {
@@ -345,8 +357,12 @@ impl Amf {
                 self.timers.stop(id);
                 let res_star = resp.res_star.map(|r| r.0);
                 // TS 33.501 §6.1.3.2.0 step 10: the SEAF checks HRES* first.
-                let ok = res_star
-                    .is_some_and(|r| keys::verify_hres_star(&challenge.rand, &r, &challenge.hxres_star).is_ok());
+                let ok = res_star.is_some_and(|r| match challenge.kind {
+                    ChallengeKind::FiveGAka { rand, hxres_star } => {
+                        keys::verify_hres_star(&rand, &r, &hxres_star).is_ok()
+                    }
+                    ChallengeKind::EapAkaPrime => false,
+                });
                 match (ok, res_star) {
                     (true, Some(res_star)) => {
                         self.set_state(
@@ -374,9 +390,15 @@ impl Amf {
                 Message::AuthenticationFailure(f),
             ) => {
                 self.timers.stop(id);
-                match (f.cause, f.auts) {
+                // Only a 5G AKA challenge has a RAND here for the UDM's resync (EAP-AKA'
+                // resynchronises inside EAP).
+                let rand = match challenge.kind {
+                    ChallengeKind::FiveGAka { rand, .. } => Some(rand),
+                    ChallengeKind::EapAkaPrime => None,
+                };
+                match (f.cause, f.auts, rand) {
                     // TS 24.501 §5.4.1.3.7 d, TS 33.501 §6.1.3.3: resynchronise once.
-                    (MmCause::SynchFailure, Some(auts)) if !resynced => {
+                    (MmCause::SynchFailure, Some(auts), Some(rand)) if !resynced => {
                         self.event(Event::AuthenticationFailure {
                             ue: id,
                             reason: "synch_failure",
@@ -393,14 +415,14 @@ impl Amf {
                             ue: id,
                             identity,
                             serving_network_name: snn,
-                            resync: Some((challenge.rand, auts.0)),
+                            resync: Some((rand, auts.0)),
                         }));
                     }
                     // #20 MAC failure with a SUCI-identified UE, a second synch
                     // failure, #26: the network cannot authenticate this UE
                     // (§5.4.1.3.7 c, e): Authentication reject.
-                    (MmCause::MacFailure, _) => self.reject_authentication(id, "mac_failure"),
-                    (MmCause::SynchFailure, _) => self.reject_authentication(id, "synch_failure"),
+                    (MmCause::MacFailure, ..) => self.reject_authentication(id, "mac_failure"),
+                    (MmCause::SynchFailure, ..) => self.reject_authentication(id, "synch_failure"),
                     _ => self.reject_authentication(id, "non_5g_authentication_unacceptable"),
                 }
             }
@@ -606,35 +628,34 @@ impl Amf {
     /// Send an Authentication request — 5G AKA's RAND and AUTN, or EAP-AKA's
     /// EAP-Request (TS 33.501 §6.1.3.1 step 5) — with ngKSI and ABBA (TS 24.501
     /// §5.4.1.2.2.1, §5.4.1.3.2), guarded by T3560.
-    fn send_challenge(
-        &mut self,
-        id: u64,
-        reg: Box<RegInfo>,
-        challenge: Challenge,
-        autn: [u8; 16],
-        eap: Option<Vec<u8>>,
-        resynced: bool,
-    ) {
+    fn send_challenge(&mut self, id: u64, reg: Box<RegInfo>, ctx: u64, ngksi: u8, body: AuthBody, resynced: bool) {
         let base = AuthenticationRequest::new(
             MmHeader::default(),
             NasKeySetIdentifier {
                 mapped: false,
-                ksi: challenge.ngksi,
+                ksi: ngksi,
             },
             SpareHalfOctet(0),
             Abba(vec![0, 0]),
         );
-        let request = match eap {
-            Some(eap) => AuthenticationRequest {
-                eap_message: Some(EapMessage(eap)),
-                ..base
-            },
-            None => AuthenticationRequest {
-                rand: Some(Rand(challenge.rand)),
-                autn: Some(Autn(autn)),
-                ..base
-            },
+        let (request, kind) = match body {
+            AuthBody::FiveGAka { rand, autn, hxres_star } => (
+                AuthenticationRequest {
+                    rand: Some(Rand(rand)),
+                    autn: Some(Autn(autn)),
+                    ..base
+                },
+                ChallengeKind::FiveGAka { rand, hxres_star },
+            ),
+            AuthBody::EapAkaPrime(eap) => (
+                AuthenticationRequest {
+                    eap_message: Some(EapMessage(eap)),
+                    ..base
+                },
+                ChallengeKind::EapAkaPrime,
+            ),
         };
+        let challenge = Challenge { ctx, ngksi, kind };
         self.set_state(
             id,
             UeState::Authenticating {
@@ -668,18 +689,12 @@ impl Amf {
                 },
             ) => {
                 let ngksi = Self::new_ngksi(&reg);
-                let challenge = Challenge {
-                    ctx,
-                    rand,
-                    hxres_star,
-                    ngksi,
-                    eap: false,
-                };
-                self.send_challenge(id, reg, challenge, autn, None, resynced);
+                let body = AuthBody::FiveGAka { rand, autn, hxres_star };
+                self.send_challenge(id, reg, ctx, ngksi, body, resynced);
             }
             (UeState::AwaitingChallenge { reg, resynced }, UdmResponse::EapChallenge { ctx, eap, .. }) => {
                 let ngksi = Self::new_ngksi(&reg);
-                self.send_challenge(id, reg, Challenge::eap(ctx, ngksi), [0; 16], Some(eap), resynced);
+                self.send_challenge(id, reg, ctx, ngksi, AuthBody::EapAkaPrime(eap), resynced);
             }
             // After a synchronisation failure the AUSF resynchronised and challenges
             // again (TS 33.501 §6.1.3.3.2 via EAP).
@@ -688,7 +703,7 @@ impl Amf {
                     ue: id,
                     reason: "synch_failure",
                 });
-                self.send_challenge(id, reg, Challenge::eap(ctx, ngksi), [0; 16], Some(eap), true);
+                self.send_challenge(id, reg, ctx, ngksi, AuthBody::EapAkaPrime(eap), true);
             }
             (
                 UeState::AwaitingChallenge { .. } | UeState::AwaitingConfirmation { .. },
