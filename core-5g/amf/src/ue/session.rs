@@ -404,9 +404,8 @@ impl Amf {
         let Some(secured) = self.secured_of(id) else { return };
         // §5.6.1.4.1, §5.5.1.3.4: a PDU session ID without a session here cannot be
         // re-activated, and the reactivation result says so.
-        let (known, unknown): (BTreeSet<u8>, BTreeSet<u8>) =
+        let (wanted, unknown): (BTreeSet<u8>, BTreeSet<u8>) =
             wanted.into_iter().partition(|p| secured.sessions.contains_key(p));
-        let wanted = known;
         for psi in gone {
             self.smf(SmfRequest::ReleaseSmContext {
                 context: SmContextRef {
@@ -424,7 +423,7 @@ impl Amf {
             ..PendingService::default()
         };
         if wanted.is_empty() {
-            return self.accept_service_now(id, pending);
+            return self.accept_with_sessions(id, pending);
         }
         let location = Some(self.location_of(id));
         for psi in &wanted {
@@ -470,14 +469,14 @@ impl Amf {
         if pending.waiting.is_empty()
             && let Some(done) = self.ues.get_mut(&id).and_then(|u| u.pending_service.take())
         {
-            self.accept_service_now(id, done);
+            self.accept_with_sessions(id, done);
         }
     }
 
     /// The Service accept (or the pending Registration accept) in an INITIAL CONTEXT
     /// SETUP REQUEST with the re-activated sessions; then the N1N2 messages that waited
     /// for the connection.
-    fn accept_service_now(&mut self, id: u64, done: PendingService) {
+    fn accept_with_sessions(&mut self, id: u64, done: PendingService) {
         let Some(secured) = self.secured_of(id) else { return };
         let psis: Vec<u8> = secured.sessions.keys().copied().collect();
         let supi = secured.supi.clone();
