@@ -132,36 +132,20 @@ fn upf_restart_recovers_the_association_and_loses_no_usage_silently() {
     // journal checkpoint (1 s) first, so that the ping's usage is in the journal: what a
     // crash can lose without a trace is bounded by that interval (core-5g/upf/README.md).
     let pid = lab.upf.as_ref().unwrap().0.id();
-    let script = lab.dir.path().join("restart-upf.sh");
     let ns = lab.ns.as_ref().unwrap().0.clone();
-    std::fs::write(
-        &script,
-        format!(
-            "sleep 1.5; kill -9 $(cat {pidfile} 2>/dev/null || echo {pid}) 2>/dev/null; sleep 0.3\n\
-             HEXCORE_DATA_DIR='{data}' HEXCORE_UPF__N3_BIND=127.0.0.1:2152 RUST_LOG=info \
-             ip netns exec {ns} '{bin}' upf --config '{config}' >> '{log}' 2>&1 &\n\
-             echo $! > {pidfile}\n",
-            pidfile = lab.dir.path().join("upf.pid").display(),
-            data = lab.data.display(),
-            bin = common::BIN,
-            config = lab.config.display(),
-            log = lab.dir.path().join("upf.log").display(),
-        ),
-    )
-    .unwrap();
-    let host = lab.dn.as_ref().unwrap().host;
-    let (report, table) = lab.conformance(&[
-        "--scenario",
-        "pdu-session-upf-restart",
-        "--ping-target",
-        host,
-        "--upf-restart-cmd",
-        &format!("sh '{}'", script.display()),
-        "--upf-restart-wait-ms",
-        "8000",
-    ]);
-    // The restarted UPF runs outside the lab's guard: stop it by its pid file.
-    let restarted = std::fs::read_to_string(lab.dir.path().join("upf.pid")).unwrap_or_default();
+    let body = format!(
+        "sleep 1.5; kill -9 $(cat {pidfile} 2>/dev/null || echo {pid}) 2>/dev/null; sleep 0.3\n\
+         HEXCORE_DATA_DIR='{data}' HEXCORE_UPF__N3_BIND=127.0.0.1:2152 RUST_LOG=info \
+         ip netns exec {ns} '{bin}' upf --config '{config}' >> '{log}' 2>&1 &\n\
+         echo $! > {pidfile}\n",
+        pidfile = lab.dir.path().join("upf.pid").display(),
+        data = lab.data.display(),
+        bin = common::BIN,
+        config = lab.config.display(),
+        log = lab.dir.path().join("upf.log").display(),
+    );
+    // The restarted UPF runs outside the lab's guard: stopped below by its pid.
+    let (report, table, restarted) = restart_scenario(&lab, "upf", &body, 8000);
     let outcome = verdicts(&report).remove(0);
     let up = lab.log("up.log");
     let upf = lab.log("upf.log");
@@ -193,38 +177,22 @@ fn smf_restart_logs_the_usage_it_could_not_report() {
     // counted for the old SMF's sessions, and the new SMF, which never knew them,
     // answers 65: the UPF logs the usage it could not report, with its size.
     let pid = lab.core.as_ref().unwrap().0.id();
-    let script = lab.dir.path().join("restart-smf.sh");
     let ns = lab.ns.as_ref().unwrap().0.clone();
     let (_, port) = lab.amf.rsplit_once(':').unwrap();
-    std::fs::write(
-        &script,
-        format!(
-            "kill -9 {pid}; sleep 0.3\n\
-             HEXCORE_DATA_DIR='{data}' HEXCORE_N2__BIND=127.0.0.1 HEXCORE_N2__UDP_PORT={port} \
-             HEXCORE_N2__KERNEL_SCTP=false HEXCORE_METRICS__BIND={api} RUST_LOG=info \
-             ip netns exec {ns} '{bin}' up --no-nat --no-upf --config '{config}' >> '{log}' 2>&1 &\n\
-             echo $! > {pidfile}\n",
-            pidfile = lab.dir.path().join("up.pid").display(),
-            data = lab.data.display(),
-            api = lab.api,
-            bin = common::BIN,
-            config = lab.config.display(),
-            log = lab.dir.path().join("up2.log").display(),
-        ),
-    )
-    .unwrap();
-    let host = lab.dn.as_ref().unwrap().host;
-    let (_, table) = lab.conformance(&[
-        "--scenario",
-        "pdu-session-upf-restart",
-        "--ping-target",
-        host,
-        "--upf-restart-cmd",
-        &format!("sh '{}'", script.display()),
-        "--upf-restart-wait-ms",
-        "3000",
-    ]);
-    let restarted = std::fs::read_to_string(lab.dir.path().join("up.pid")).unwrap_or_default();
+    let body = format!(
+        "kill -9 {pid}; sleep 0.3\n\
+         HEXCORE_DATA_DIR='{data}' HEXCORE_N2__BIND=127.0.0.1 HEXCORE_N2__UDP_PORT={port} \
+         HEXCORE_N2__KERNEL_SCTP=false HEXCORE_METRICS__BIND={api} RUST_LOG=info \
+         ip netns exec {ns} '{bin}' up --no-nat --no-upf --config '{config}' >> '{log}' 2>&1 &\n\
+         echo $! > {pidfile}\n",
+        pidfile = lab.dir.path().join("up.pid").display(),
+        data = lab.data.display(),
+        api = lab.api,
+        bin = common::BIN,
+        config = lab.config.display(),
+        log = lab.dir.path().join("up2.log").display(),
+    );
+    let (_, table, restarted) = restart_scenario(&lab, "up", &body, 3000);
     // The UPF hears from the new SMF within its association retry.
     let start = std::time::Instant::now();
     while !lab.log("upf.log").contains("usage lost") && start.elapsed() < std::time::Duration::from_secs(20) {
@@ -251,4 +219,25 @@ fn smf_restart_logs_the_usage_it_could_not_report() {
         .unwrap_or_else(|| panic!("no octets in {lost:?}"));
     assert!(octets > 0 && octets.is_multiple_of(84), "{lost}");
     println!("{table}\n{lost}");
+}
+
+/// Run the suite's pdu-session-upf-restart scenario with `body` as its restart command
+/// (a shell script that writes the restarted process's pid to `<name>.pid`), waiting
+/// `wait_ms` for the restart; the report, its table and that pid.
+fn restart_scenario(lab: &Lab, name: &str, body: &str, wait_ms: u32) -> (serde_json::Value, String, String) {
+    let script = lab.dir.path().join(format!("restart-{name}.sh"));
+    std::fs::write(&script, body).unwrap();
+    let host = lab.dn.as_ref().unwrap().host;
+    let (report, table) = lab.conformance(&[
+        "--scenario",
+        "pdu-session-upf-restart",
+        "--ping-target",
+        host,
+        "--upf-restart-cmd",
+        &format!("sh '{}'", script.display()),
+        "--upf-restart-wait-ms",
+        &wait_ms.to_string(),
+    ]);
+    let restarted = std::fs::read_to_string(lab.dir.path().join(format!("{name}.pid"))).unwrap_or_default();
+    (report, table, restarted)
 }
