@@ -1,239 +1,63 @@
-//! The top object: [`Amf`] owns the gNB contexts (by association) and the UE contexts
-//! (by AMF UE NGAP ID) and routes every input to them. Sans-IO: `handle(now, input)`
-//! in, `poll_output()` / `poll_timeout()` out; it never reads the clock or a socket.
+//! The top object: [`Amf`] owns the gNB contexts (by association), the UE contexts with
+//! an NG connection (by AMF UE NGAP ID) and the 5GMM contexts of registered UEs in
+//! CM-IDLE (by 5G-TMSI), and routes every input to the one it is for. Sans-IO:
+//! `handle(now, input)` in, `poll_output()` / `poll_timeout()` out; it never reads the
+//! clock or a socket.
+//!
+//! A UE context ([`Ue`]) handles its own procedures and returns [`Effect`]s; the AMF
+//! applies them in order, and does what crosses contexts itself: "one SUPI, one
+//! context", parking and resuming CM-IDLE contexts, paging, the SUPI index, the one
+//! timer table.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use hexcore_ngap::procedures::{ErrorIndication, UeContextReleaseCommand, UeNgapIds};
-use hexcore_ngap::{AmfUeNgapId, Cause, CauseNas, CauseProtocol, CauseRadioNetwork, NgapPdu, PduKind, ProcedureCode};
-use hexcore_ngap::{Guami, Plmn, SNssai, Tac};
+use hexcore_ngap::procedures::{
+    ErrorIndication, InitialContextSetupFailure, InitialContextSetupResponse, InitialUeMessage, NgReset,
+    NgResetAcknowledge, NgSetupRequest, Paging, PduSessionResourceModifyResponse, PduSessionResourceReleaseResponse,
+    PduSessionResourceSetupResponse, RanConfigurationUpdate, ResetType, UeContextReleaseComplete,
+    UeContextReleaseRequest, UplinkNasTransport,
+};
+use hexcore_ngap::{
+    AmfUeNgapId, Cause, CauseProtocol, CauseRadioNetwork, FiveGSTmsi, NgapPdu, PduKind, ProcedureCode, RanUeNgapId, Tai,
+};
+use hexcore_sbi::{AmfRequest, N2SmInfoType, ReleaseCause};
 
+pub use crate::config::AmfConfig;
 use crate::gnb::GnbContext;
-use crate::settings::{Settings, SettingsError};
-use crate::timers::TimerTable;
-use crate::udm::{UdmRequest, UdmResponse};
-use crate::ue::UeContext;
+pub use crate::io::{AssocId, Event, Input, Output};
+use crate::supi_index::{SupiIndex, SupiPlace};
+use crate::timers::NasTimer;
+pub use crate::ue::UeSummary;
+use crate::ue::{Effect, Effects, Env, MmContext, Tmsi, Ue, UeEvent};
 
-/// One N2 association, as the glue numbers them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AssocId(pub u64);
-
-/// What the glue feeds the AMF.
-#[derive(Debug)]
-pub enum Input {
-    /// A new association from a gNB, with its number of outbound streams.
-    AssociationUp {
-        /// The association.
-        assoc: AssocId,
-        /// Outbound streams negotiated (stream 0 is for non-UE-associated signalling).
-        out_streams: u16,
-    },
-    /// The association is gone (shutdown, abort, restart): its UEs go with it.
-    AssociationDown {
-        /// The association.
-        assoc: AssocId,
-    },
-    /// One NGAP PDU (SCTP PPID 60) received.
-    Ngap {
-        /// From this association.
-        assoc: AssocId,
-        /// On this stream.
-        stream: u16,
-        /// The octets.
-        bytes: Vec<u8>,
-    },
-    /// The UDM/AUSF answered a request.
-    Udm(UdmResponse),
-    /// An SMF's answer or request (Namf_Communication, TS 29.518).
-    Smf(hexcore_sbi::AmfRequest),
-    /// An [`Output::Smf`] request could not be delivered (no SMF, SMF down).
-    SmfUnreachable(hexcore_sbi::SmfRequest),
-    /// `now` has passed the deadline of `poll_timeout`.
-    Timeout,
-}
-
-/// What the AMF asks the glue to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// Send an NGAP PDU.
-    Ngap {
-        /// On this association.
-        assoc: AssocId,
-        /// On this stream.
-        stream: u16,
-        /// The octets.
-        bytes: Vec<u8>,
-    },
-    /// Ask the UDM/AUSF; the answer comes back as [`Input::Udm`].
-    Udm(UdmRequest),
-    /// Ask the SMF (Nsmf_PDUSession, TS 29.502); answers come back as [`Input::Smf`].
-    Smf(hexcore_sbi::SmfRequest),
-    /// Something to count or log.
-    Event(Event),
-}
-
-/// Events for metrics and logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// NG Setup succeeded: the gNB is connected.
-    GnbConnected {
-        /// Its association.
-        assoc: AssocId,
-        /// Its RAN node name, if it sent one.
-        name: Option<String>,
-    },
-    /// A connected gNB went away (association down or NG Setup repeated).
-    GnbDisconnected {
-        /// Its association.
-        assoc: AssocId,
-    },
-    /// A UE context changed state (`None`: created / removed).
-    UeState {
-        /// AMF UE NGAP ID.
-        ue: u64,
-        /// The previous state's name.
-        from: Option<&'static str>,
-        /// The new state's name.
-        to: Option<&'static str>,
-    },
-    /// A procedure ended.
-    Procedure {
-        /// E.g. "ng_setup", "registration", "authentication".
-        procedure: &'static str,
-        /// "success" or "failure".
-        outcome: &'static str,
-        /// The cause of a failure ("" on success).
-        cause: String,
-    },
-    /// 5G-AKA did not succeed.
-    AuthenticationFailure {
-        /// AMF UE NGAP ID.
-        ue: u64,
-        /// E.g. "mac_failure", "synch_failure", "res_star_mismatch".
-        reason: &'static str,
-    },
-    /// An uplink NAS message was dropped.
-    NasDropped {
-        /// AMF UE NGAP ID.
-        ue: u64,
-        /// "integrity", "unprotected", "undecodable".
-        reason: &'static str,
-    },
-    /// An Error Indication was sent.
-    ErrorIndication {
-        /// To this association.
-        assoc: AssocId,
-        /// Its cause.
-        cause: Cause,
-    },
-    /// A NAS message was retransmitted on timer expiry.
-    Retransmission {
-        /// AMF UE NGAP ID.
-        ue: u64,
-        /// The timer.
-        timer: &'static str,
-    },
-    /// Something went wrong that only a log can tell.
-    Warning(String),
-}
-
-/// The configuration the state machines read, converted once from [`Settings`].
-#[derive(Debug, Clone)]
-pub struct AmfConfig {
-    /// The settings as given.
-    pub settings: Settings,
-    /// Served PLMN.
-    pub plmn: Plmn,
-    /// Served TACs.
-    pub tacs: Vec<Tac>,
-    /// Supported slices.
-    pub slices: Vec<SNssai>,
-    /// Served GUAMI.
-    pub guami: Guami,
-    /// Integrity algorithms by priority.
-    pub integrity_order: Vec<hexcore_security::Nia>,
-    /// Ciphering algorithms by priority.
-    pub ciphering_order: Vec<hexcore_security::Nea>,
-}
-
-impl AmfConfig {
-    /// Check and convert.
-    pub fn new(settings: Settings) -> Result<Self, SettingsError> {
-        settings.validate()?;
-        let plmn = Plmn::new(&settings.amf.plmn.mcc, &settings.amf.plmn.mnc).map_err(|e| SettingsError::Invalid {
-            key: "amf.plmn",
-            reason: e.to_string(),
-        })?;
-        let g = &settings.amf.guami;
-        Ok(Self {
-            plmn,
-            tacs: settings.amf.tacs.iter().map(|t| Tac::from_u32(*t)).collect(),
-            slices: settings
-                .amf
-                .slices
-                .iter()
-                .map(|s| SNssai {
-                    sst: s.sst,
-                    sd: s.sd.map(sd_octets),
-                })
-                .collect(),
-            guami: Guami {
-                plmn,
-                amf_region_id: g.region,
-                amf_set_id: g.set,
-                amf_pointer: g.pointer,
-            },
-            integrity_order: settings.integrity_order()?,
-            ciphering_order: settings.ciphering_order()?,
-            settings,
-        })
-    }
-}
-
-/// A 24-bit SD as three octets.
-pub(crate) fn sd_octets(sd: u32) -> [u8; 3] {
-    let b = sd.to_be_bytes();
-    [b[1], b[2], b[3]]
-}
-
-/// One UE as the operator sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct UeSummary {
-    /// SUPI (IMSI digits), once authenticated.
-    pub supi: Option<String>,
-    /// 5GMM state on the network side (`registered`, `authenticating`, …).
-    pub state: &'static str,
-    /// CM-CONNECTED (an NG connection) or CM-IDLE.
-    pub cm_connected: bool,
-    /// AMF UE NGAP ID of the NG connection.
-    pub amf_ue_ngap_id: Option<u64>,
-    /// 5G-TMSI of the 5G-GUTI assigned.
-    pub tmsi: Option<u32>,
+/// Whose timer: a UE context with an NG connection, or a 5GMM context in CM-IDLE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum TimerKey {
+    /// The NAS timer of a connected UE context.
+    Ue(AmfUeNgapId),
+    /// The implicit deregistration timer of a registered UE in CM-IDLE.
+    Idle(Tmsi),
 }
 
 /// The AMF.
 #[derive(Debug)]
 pub struct Amf {
-    pub(crate) config: AmfConfig,
-    pub(crate) gnbs: HashMap<AssocId, GnbContext>,
-    pub(crate) ues: HashMap<u64, UeContext>,
-    /// Registered UEs in CM-IDLE, by 5G-TMSI.
-    pub(crate) idle: HashMap<u32, Box<crate::ue::Secured>>,
-    pub(crate) timers: TimerTable,
-    pub(crate) outputs: VecDeque<Output>,
-    next_amf_ue_ngap_id: u64,
-    pub(crate) next_tmsi: u32,
-    pub(crate) now: Option<Instant>,
+    config: AmfConfig,
+    gnbs: HashMap<AssocId, GnbContext>,
+    ues: HashMap<AmfUeNgapId, Ue>,
     /// UE contexts by (association, RAN UE NGAP ID): an Initial UE Message finds the one
     /// it replaces without a scan.
-    pub(crate) by_ran: HashMap<(AssocId, u32), u64>,
-    /// PDU sessions with downlink data waiting while their UE is paged, by SUPI.
-    pub(crate) paged: HashMap<String, std::collections::BTreeSet<u8>>,
-    /// N1N2 messages waiting for a paged UE's connection, by SUPI.
-    pub(crate) pending_n1n2: HashMap<String, Vec<hexcore_sbi::AmfRequest>>,
-    /// Where each SUPI's contexts are (a checked hint, see [`crate::ue::supi_index`]).
-    pub(crate) by_supi: HashMap<String, crate::ue::supi_index::SupiPlaces>,
+    by_ran: HashMap<(AssocId, RanUeNgapId), AmfUeNgapId>,
+    /// Registered UEs in CM-IDLE, by 5G-TMSI.
+    idle: HashMap<Tmsi, Box<MmContext>>,
+    /// Where each SUPI's contexts are (a checked hint).
+    by_supi: SupiIndex,
+    timers: hexcore_timer::TimerTable<TimerKey, NasTimer>,
+    outputs: VecDeque<Output>,
+    next_amf_ue_ngap_id: u64,
+    next_tmsi: u32,
+    now: Option<Instant>,
 }
 
 impl Amf {
@@ -244,16 +68,14 @@ impl Amf {
             config,
             gnbs: HashMap::new(),
             ues: HashMap::new(),
+            by_ran: HashMap::new(),
             idle: HashMap::new(),
-            timers: TimerTable::default(),
+            by_supi: SupiIndex::default(),
+            timers: hexcore_timer::TimerTable::new(),
             outputs: VecDeque::new(),
             next_amf_ue_ngap_id: 1,
             next_tmsi: seed,
             now: None,
-            by_ran: HashMap::new(),
-            paged: HashMap::new(),
-            pending_n1n2: HashMap::new(),
-            by_supi: HashMap::new(),
         }
     }
 
@@ -271,9 +93,20 @@ impl Amf {
             }
             Input::AssociationDown { assoc } => self.association_down(assoc),
             Input::Ngap { assoc, stream, bytes } => self.ngap(assoc, stream, &bytes),
-            Input::Udm(response) => self.udm_response(response),
+            Input::Udm(response) => {
+                if let Some(id) = AmfUeNgapId::new(response.ue()) {
+                    self.handle_ue(id, UeEvent::Udm(response));
+                }
+            }
             Input::Smf(message) => self.smf_message(message),
-            Input::SmfUnreachable(request) => self.smf_unreachable(request),
+            Input::SmfUnreachable(request) => match self.connected_registered(&request.context().supi) {
+                Some(id) => self.handle_ue(id, UeEvent::SmfUnreachable(request)),
+                None => self.event(Event::Warning(format!(
+                    "no SMF for {} PDU session {}",
+                    request.context().supi,
+                    request.context().pdu_session_id
+                ))),
+            },
             Input::Timeout => self.timeout(now),
         }
     }
@@ -293,127 +126,9 @@ impl Amf {
         self.gnbs.values().filter(|g| g.is_ready()).count()
     }
 
-    /// Number of UE contexts.
+    /// Number of UE contexts with an NG connection.
     pub fn ue_count(&self) -> usize {
         self.ues.len()
-    }
-
-    /// The state name of a UE context.
-    pub fn ue_state(&self, amf_ue_ngap_id: u64) -> Option<&'static str> {
-        self.ues.get(&amf_ue_ngap_id).map(|u| u.state.name())
-    }
-
-    /// The AMF UE NGAP IDs of the UEs on an association.
-    pub fn ues_of(&self, assoc: AssocId) -> Vec<u64> {
-        let mut v: Vec<u64> = self
-            .ues
-            .iter()
-            .filter(|(_, u)| u.assoc == assoc)
-            .map(|(id, _)| *id)
-            .collect();
-        v.sort_unstable();
-        v
-    }
-
-    pub(crate) fn event(&mut self, event: Event) {
-        self.outputs.push_back(Output::Event(event));
-    }
-
-    pub(crate) fn procedure(&mut self, procedure: &'static str, result: Result<(), String>) {
-        let (outcome, cause) = match result {
-            Ok(()) => ("success", String::new()),
-            Err(c) => ("failure", c),
-        };
-        self.event(Event::Procedure {
-            procedure,
-            outcome,
-            cause,
-        });
-    }
-
-    /// Encode and queue an NGAP PDU.
-    pub(crate) fn send_ngap(&mut self, assoc: AssocId, stream: u16, pdu: Result<NgapPdu, hexcore_ngap::Error>) {
-        match pdu.and_then(|p| p.encode()) {
-            Ok(bytes) => self.outputs.push_back(Output::Ngap { assoc, stream, bytes }),
-            Err(e) => self.event(Event::Warning(format!("cannot build an NGAP message: {e}"))),
-        }
-    }
-
-    pub(crate) fn send_error_indication(&mut self, assoc: AssocId, indication: ErrorIndication) {
-        if let Some(cause) = indication.cause {
-            self.event(Event::ErrorIndication { assoc, cause });
-        }
-        self.send_ngap(assoc, 0, indication.build());
-    }
-
-    fn association_down(&mut self, assoc: AssocId) {
-        if let Some(gnb) = self.gnbs.remove(&assoc)
-            && gnb.is_ready()
-        {
-            self.event(Event::GnbDisconnected { assoc });
-        }
-        for ue in self.ues_of(assoc) {
-            self.remove_ue(ue);
-        }
-    }
-
-    pub(crate) fn allocate_amf_ue_ngap_id(&mut self) -> u64 {
-        loop {
-            let id = self.next_amf_ue_ngap_id;
-            self.next_amf_ue_ngap_id = if id >= AmfUeNgapId::MAX { 1 } else { id + 1 };
-            if !self.ues.contains_key(&id) {
-                return id;
-            }
-        }
-    }
-
-    /// Drop a UE context without telling anyone (the association or the gNB's UE
-    /// contexts are gone).
-    pub(crate) fn remove_ue(&mut self, id: u64) {
-        self.timers.stop(id);
-        if let Some(ue) = self.ues.remove(&id) {
-            if self.by_ran.get(&(ue.assoc, ue.ran_ue_ngap_id.0)) == Some(&id) {
-                self.by_ran.remove(&(ue.assoc, ue.ran_ue_ngap_id.0));
-            }
-            self.event(Event::UeState {
-                ue: id,
-                from: Some(ue.reported_state),
-                to: None,
-            });
-            match ue.state {
-                crate::ue::UeState::Registered { mut secured, tmsi }
-                | crate::ue::UeState::Releasing {
-                    idle: Some((mut secured, tmsi)),
-                } => {
-                    self.deactivate_user_plane(&mut secured);
-                    self.park_idle(tmsi, secured);
-                    if let Some(now) = self.now {
-                        let t = crate::timers::NasTimer::ImplicitDeregistration;
-                        let deadline = now + self.config.settings.timer(t);
-                        self.timers.start(crate::timers::idle_key(tmsi), t, deadline);
-                    }
-                }
-                other => {
-                    if let Some(mut secured) = other.into_secured() {
-                        self.prune_supi(&secured.supi);
-                        self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Forget a SUPI's context in CM-IDLE (and its timer); whether it had one.
-    pub(crate) fn forget_idle(&mut self, supi: &str) -> bool {
-        let Some(tmsi) = self.idle_tmsi_of(supi) else {
-            return false;
-        };
-        if let Some(mut secured) = self.idle.remove(&tmsi) {
-            self.release_sm_contexts(&mut secured, hexcore_sbi::ReleaseCause::UeContextLost);
-        }
-        self.timers.stop(crate::timers::idle_key(tmsi));
-        self.prune_supi(supi);
-        true
     }
 
     /// Number of registered UEs in CM-IDLE (no NG connection).
@@ -421,36 +136,39 @@ impl Amf {
         self.idle.len()
     }
 
+    /// The state name of a UE context.
+    pub fn ue_state(&self, amf_ue_ngap_id: u64) -> Option<&'static str> {
+        let id = AmfUeNgapId::new(amf_ue_ngap_id)?;
+        self.ues.get(&id).map(|u| u.state().name())
+    }
+
+    /// A UE context with an NG connection.
+    pub fn ue(&self, id: AmfUeNgapId) -> Option<&Ue> {
+        self.ues.get(&id)
+    }
+
+    /// The UE contexts on an association, by AMF UE NGAP ID.
+    pub fn ues_of(&self, assoc: AssocId) -> Vec<AmfUeNgapId> {
+        let mut v: Vec<AmfUeNgapId> = self.ues.values().filter(|u| u.assoc() == assoc).map(Ue::id).collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Every UE this AMF knows, connected (with an NG connection) or registered in
     /// CM-IDLE, for the operator API. Sorted: connected by AMF UE NGAP ID, then idle by
     /// 5G-TMSI.
     pub fn ue_summaries(&self) -> Vec<UeSummary> {
-        let mut connected: Vec<UeSummary> = self
-            .ues
-            .iter()
-            .map(|(id, u)| UeSummary {
-                supi: u.state.supi().map(str::to_string),
-                state: u.state.name(),
-                cm_connected: true,
-                amf_ue_ngap_id: Some(*id),
-                tmsi: match &u.state {
-                    crate::ue::UeState::Registered { tmsi, .. } | crate::ue::UeState::Accepting { tmsi, .. } => {
-                        Some(*tmsi)
-                    }
-                    _ => None,
-                },
-            })
-            .collect();
+        let mut connected: Vec<UeSummary> = self.ues.values().map(Ue::summary).collect();
         connected.sort_by_key(|s| s.amf_ue_ngap_id);
         let mut idle: Vec<UeSummary> = self
             .idle
             .iter()
-            .map(|(tmsi, s)| UeSummary {
-                supi: Some(s.supi.clone()),
+            .map(|(tmsi, c)| UeSummary {
+                supi: Some(c.supi.clone()),
                 state: "registered",
                 cm_connected: false,
                 amf_ue_ngap_id: None,
-                tmsi: Some(*tmsi),
+                tmsi: Some(tmsi.0),
             })
             .collect();
         idle.sort_by_key(|s| s.tmsi);
@@ -458,49 +176,356 @@ impl Amf {
         connected
     }
 
-    /// Ask the gNB to release the UE's NG connection (TS 38.413 §8.3.3).
-    pub(crate) fn release_ue(&mut self, id: u64, cause: Cause) {
-        self.timers.stop(id);
-        let Some(ue) = self.ues.get(&id) else { return };
-        let (assoc, stream, ran) = (ue.assoc, ue.stream, ue.ran_ue_ngap_id);
-        let Some(amf) = AmfUeNgapId::new(id) else { return };
-        let Some(ue) = self.ues.get_mut(&id) else { return };
-        let from = ue.reported_state;
-        let mut lost = None;
-        let idle = match std::mem::replace(&mut ue.state, crate::ue::UeState::New) {
-            // Deregistered UEs are forgotten; others stay registered in CM-IDLE.
-            crate::ue::UeState::Registered { secured, tmsi } if cause != Cause::Nas(CauseNas::Deregister) => {
-                Some((secured, tmsi))
-            }
-            crate::ue::UeState::Releasing { idle } => idle,
-            other => {
-                lost = other.into_secured();
-                None
-            }
-        };
-        ue.state = crate::ue::UeState::Releasing { idle };
-        ue.reported_state = "releasing";
-        if let Some(mut secured) = lost {
-            let why = if cause == Cause::Nas(CauseNas::Deregister) {
-                hexcore_sbi::ReleaseCause::Deregistration
-            } else {
-                hexcore_sbi::ReleaseCause::UeContextLost
-            };
-            self.release_sm_contexts(&mut secured, why);
+    /// Deregister a SUPI from the network side. A connected, registered UE gets a
+    /// Deregistration request (re-registration not required) guarded by T3522; an
+    /// idle one is deregistered implicitly (its context dropped; paging it only to
+    /// deregister is not worth the radio resources). `false` if the SUPI is unknown.
+    pub fn deregister(&mut self, now: Instant, supi: &str) -> bool {
+        self.now = Some(now);
+        if let Some(id) = self.connected_registered(supi) {
+            self.handle_ue(id, UeEvent::Deregister);
+            return true;
         }
-        if from != "releasing" {
-            self.event(Event::UeState {
-                ue: id,
-                from: Some(from),
-                to: Some("releasing"),
-            });
+        let dropped = self.forget_idle(supi);
+        if dropped {
+            self.procedure("network_deregistration", Ok(()));
         }
-        let cmd = UeContextReleaseCommand {
-            ue_ngap_ids: UeNgapIds::Pair(amf, ran),
-            cause,
-        };
-        self.send_ngap(assoc, stream, cmd.build());
+        dropped
     }
+
+    /// Configuration Update Command (TS 24.501 §5.4.4) with the network's name to a
+    /// connected, registered UE. `false` if the SUPI has no connected registered
+    /// context.
+    pub fn configuration_update(&mut self, now: Instant, supi: &str, network_name: &str) -> bool {
+        self.now = Some(now);
+        let Some(id) = self.connected_registered(supi) else {
+            return false;
+        };
+        self.handle_ue(
+            id,
+            UeEvent::ConfigurationUpdate {
+                network_name: network_name.to_owned(),
+            },
+        );
+        true
+    }
+
+    /// Page a UE in CM-IDLE by its 5G-TMSI (TS 38.413 §8.5.1) in every TA this AMF
+    /// serves, through every gNB that announced one of them. `false` if the UE is not
+    /// idle here.
+    pub fn page(&mut self, tmsi: u32) -> bool {
+        if !self.idle.contains_key(&Tmsi(tmsi)) {
+            return false;
+        }
+        let c = &self.config;
+        let paging = Paging {
+            ue_paging_identity: FiveGSTmsi {
+                amf_set_id: c.guami.amf_set_id,
+                amf_pointer: c.guami.amf_pointer,
+                five_g_tmsi: tmsi,
+            },
+            paging_drx: None,
+            tais: c
+                .tacs
+                .iter()
+                .map(|tac| Tai {
+                    plmn: c.plmn,
+                    tac: *tac,
+                })
+                .collect(),
+        };
+        let mut gnbs: Vec<AssocId> = self.gnbs.iter().filter(|(_, g)| g.serves(c)).map(|(a, _)| *a).collect();
+        gnbs.sort_unstable();
+        let mut fx = Effects::new();
+        for assoc in gnbs {
+            fx.ngap(assoc, 0, paging.build());
+        }
+        fx.procedure("paging", Ok(()));
+        self.apply(fx);
+        true
+    }
+
+    /// AMF-initiated NG Reset of a whole gNB (TS 38.413 §8.7.4.2.1), e.g. after the
+    /// AMF lost its UE contexts: its UE contexts are dropped at once.
+    pub fn reset_gnb(&mut self, assoc: AssocId, cause: Cause) {
+        if !self.gnbs.get(&assoc).is_some_and(GnbContext::is_ready) {
+            return;
+        }
+        for ue in self.ues_of(assoc) {
+            self.remove_ue(ue);
+        }
+        let reset = NgReset {
+            cause,
+            reset_type: ResetType::NgInterface,
+        };
+        self.send_ngap(assoc, 0, reset.build());
+    }
+
+    // ------------------------------------------------------------- UE contexts
+
+    /// Hand one event to a UE context and apply what it asks for.
+    fn handle_ue(&mut self, id: AmfUeNgapId, event: UeEvent) {
+        let Some(now) = self.now else { return };
+        let Self {
+            ues,
+            idle,
+            config,
+            next_tmsi,
+            timers,
+            by_supi,
+            ..
+        } = self;
+        let Some(ue) = ues.get_mut(&id) else { return };
+        let in_use = |t: Tmsi| idle.contains_key(&t);
+        let mut env = Env::new(config, now, next_tmsi, &in_use);
+        let mut fx = Effects::new();
+        ue.handle(&mut env, event, &mut fx);
+        // The one timer table follows the UE's one NAS timer.
+        let key = TimerKey::Ue(id);
+        match ue.timer() {
+            Some((timer, deadline)) => {
+                if timers.running(&key) != Some((&timer, deadline)) {
+                    timers.start(key, timer, deadline);
+                }
+            }
+            None => {
+                timers.stop(&key);
+            }
+        }
+        let (ues, idle) = (&*ues, &*idle);
+        if let Some(supi) = ues.get(&id).and_then(Ue::supi) {
+            by_supi.insert(supi, SupiPlace::Connected(id), |p| holds(ues, idle, p, supi));
+        }
+        self.apply(fx);
+    }
+
+    /// Apply a UE context's effects, in order.
+    fn apply(&mut self, mut fx: Effects) {
+        while let Some(effect) = fx.pop() {
+            match effect {
+                Effect::Output(o) => self.outputs.push_back(o),
+                Effect::Authenticated { ue, supi } => self.drop_other_contexts(ue, &supi),
+                Effect::Remove { ue } => self.remove_ue(ue),
+                Effect::ParkIdle { tmsi, context } => self.park_idle(tmsi, context),
+            }
+        }
+    }
+
+    /// A new NG connection (INITIAL UE MESSAGE, TS 38.413 §8.6.1): a UE context, then
+    /// its NAS message, with the CM-IDLE 5GMM context that message names.
+    fn initial_ue_message(&mut self, assoc: AssocId, pdu: &NgapPdu) -> Result<(), Box<ErrorIndication>> {
+        let msg = InitialUeMessage::parse(pdu).map_err(|e| answering(pdu, &e))?;
+        // A second Initial UE Message with a RAN UE NGAP ID in use replaces the old
+        // connection (the gNB has forgotten it).
+        if let Some(&old) = self.by_ran.get(&(assoc, msg.ran_ue_ngap_id)) {
+            self.remove_ue(old);
+        }
+        let id = self.allocate_amf_ue_ngap_id();
+        self.by_ran.insert((assoc, msg.ran_ue_ngap_id), id);
+        let stream = self.gnbs.get(&assoc).map_or(0, |g| g.ue_stream(id.value()));
+        let mut fx = Effects::new();
+        let ue = Ue::new(id, assoc, stream, msg.ran_ue_ngap_id, msg.user_location, &mut fx);
+        self.ues.insert(id, ue);
+        self.apply(fx);
+        let idle = crate::ue::initial_tmsi(&self.config, &msg.nas_pdu).and_then(|tmsi| {
+            self.timers.stop(&TimerKey::Idle(tmsi));
+            self.idle.remove(&tmsi).map(|context| (tmsi, context))
+        });
+        self.handle_ue(
+            id,
+            UeEvent::InitialNas {
+                nas_pdu: msg.nas_pdu,
+                idle,
+            },
+        );
+        Ok(())
+    }
+
+    /// Drop a UE context without telling the gNB (the association or the gNB's UE
+    /// contexts are gone): a registered UE stays registered in CM-IDLE.
+    pub(crate) fn remove_ue(&mut self, id: AmfUeNgapId) {
+        self.timers.stop(&TimerKey::Ue(id));
+        let Some(ue) = self.ues.remove(&id) else { return };
+        let ran = (ue.assoc(), ue.ran_ue_ngap_id());
+        if self.by_ran.get(&ran) == Some(&id) {
+            self.by_ran.remove(&ran);
+        }
+        let supi = ue.supi().map(str::to_owned);
+        let mut fx = Effects::new();
+        if let Some((tmsi, context)) = ue.into_idle(&mut fx) {
+            fx.push(Effect::ParkIdle { tmsi, context });
+        }
+        self.apply(fx);
+        if let Some(supi) = supi {
+            self.prune_supi(&supi);
+        }
+    }
+
+    fn allocate_amf_ue_ngap_id(&mut self) -> AmfUeNgapId {
+        loop {
+            let value = self.next_amf_ue_ngap_id;
+            self.next_amf_ue_ngap_id = if value >= AmfUeNgapId::MAX { 1 } else { value + 1 };
+            if let Some(id) = AmfUeNgapId::new(value)
+                && !self.ues.contains_key(&id)
+            {
+                return id;
+            }
+        }
+    }
+
+    /// One SUPI, one context (TS 23.502 §4.2.2.2.2 step 5 in spirit): when a UE
+    /// authenticates as a SUPI that has other contexts, they go — connected ones are
+    /// released, an idle one forgotten with its SM contexts.
+    fn drop_other_contexts(&mut self, id: AmfUeNgapId, supi: &str) {
+        for other in self.connected_of(supi).into_iter().filter(|other| *other != id) {
+            self.event(Event::Warning(format!(
+                "SUPI registered again: releasing UE {}",
+                other.value()
+            )));
+            self.handle_ue(other, UeEvent::Superseded);
+        }
+        self.forget_idle(supi);
+    }
+
+    /// The connected, registered UE context of a SUPI.
+    fn connected_registered(&self, supi: &str) -> Option<AmfUeNgapId> {
+        self.connected_of(supi)
+            .into_iter()
+            .find(|id| self.ues.get(id).is_some_and(Ue::is_registered))
+    }
+
+    // ------------------------------------------------------- CM-IDLE contexts
+
+    /// Keep a registered UE's 5GMM context in CM-IDLE under its 5G-TMSI, with its
+    /// implicit deregistration timer (TS 24.501 §5.3.7).
+    fn park_idle(&mut self, tmsi: Tmsi, context: Box<MmContext>) {
+        let supi = context.supi.clone();
+        self.idle.insert(tmsi, context);
+        let (ues, idle) = (&self.ues, &self.idle);
+        self.by_supi
+            .insert(&supi, SupiPlace::Idle(tmsi), |p| holds(ues, idle, p, &supi));
+        if let Some(now) = self.now {
+            let t = NasTimer::ImplicitDeregistration;
+            self.timers.start(TimerKey::Idle(tmsi), t, now + self.config.timer(t));
+        }
+    }
+
+    /// Forget a SUPI's context in CM-IDLE (and its timer), releasing its SM contexts;
+    /// whether it had one.
+    fn forget_idle(&mut self, supi: &str) -> bool {
+        let Some(tmsi) = self.idle_tmsi_of(supi) else {
+            return false;
+        };
+        self.timers.stop(&TimerKey::Idle(tmsi));
+        if let Some(mut context) = self.idle.remove(&tmsi) {
+            let mut fx = Effects::new();
+            context.release_sm_contexts(ReleaseCause::UeContextLost, &mut fx);
+            self.apply(fx);
+        }
+        self.prune_supi(supi);
+        true
+    }
+
+    /// The implicit deregistration timer of an idle context expired (TS 24.501 §5.3.7).
+    fn implicit_deregistration(&mut self, tmsi: Tmsi) {
+        let Some(mut context) = self.idle.remove(&tmsi) else {
+            return;
+        };
+        self.prune_supi(&context.supi);
+        let mut fx = Effects::new();
+        fx.event(Event::Warning(format!("implicit deregistration of {}", context.supi)));
+        context.release_sm_contexts(ReleaseCause::UeContextLost, &mut fx);
+        fx.procedure("implicit_deregistration", Ok(()));
+        self.apply(fx);
+    }
+
+    // ------------------------------------------------------------ SUPI index
+
+    fn prune_supi(&mut self, supi: &str) {
+        let (ues, idle) = (&self.ues, &self.idle);
+        self.by_supi.prune(supi, |p| holds(ues, idle, p, supi));
+    }
+
+    fn places_of(&self, supi: &str) -> Vec<SupiPlace> {
+        self.by_supi.places(supi, |p| holds(&self.ues, &self.idle, p, supi))
+    }
+
+    fn connected_of(&self, supi: &str) -> Vec<AmfUeNgapId> {
+        self.places_of(supi)
+            .into_iter()
+            .filter_map(|p| match p {
+                SupiPlace::Connected(id) => Some(id),
+                SupiPlace::Idle(_) => None,
+            })
+            .collect()
+    }
+
+    fn idle_tmsi_of(&self, supi: &str) -> Option<Tmsi> {
+        self.places_of(supi).into_iter().find_map(|p| match p {
+            SupiPlace::Idle(tmsi) => Some(tmsi),
+            SupiPlace::Connected(_) => None,
+        })
+    }
+
+    // ------------------------------------------------------------------- N11
+
+    /// An answer or a request of an SMF, routed by SUPI to the UE's context.
+    fn smf_message(&mut self, message: AmfRequest) {
+        match message {
+            AmfRequest::SmContextReleased { ref context } => match self.places_of(&context.supi).first() {
+                Some(SupiPlace::Connected(id)) => self.handle_ue(*id, UeEvent::Smf(message)),
+                Some(SupiPlace::Idle(tmsi)) => {
+                    if let Some(c) = self.idle.get_mut(tmsi) {
+                        c.sessions.remove(&context.pdu_session_id);
+                    }
+                }
+                None => {}
+            },
+            AmfRequest::Activation { ref context, .. } => {
+                if let Some(id) = self.connected_registered(&context.supi) {
+                    self.handle_ue(id, UeEvent::Smf(message));
+                }
+            }
+            AmfRequest::N1N2MessageTransfer { ref context, .. } => match self.connected_registered(&context.supi) {
+                Some(id) => self.handle_ue(id, UeEvent::Smf(message)),
+                None => self.n1n2_to_idle(message),
+            },
+        }
+    }
+
+    /// TS 23.502 §4.2.3.3: an N1N2 message for a UE in CM-IDLE — page it; N2-only
+    /// messages (downlink data) re-activate the session at the Service Request, N1
+    /// messages are delivered once the UE is connected.
+    fn n1n2_to_idle(&mut self, message: AmfRequest) {
+        let AmfRequest::N1N2MessageTransfer {
+            context: sm,
+            n1_sm,
+            n2_sm,
+            ..
+        } = &message
+        else {
+            return;
+        };
+        let Some(tmsi) = self.idle_tmsi_of(&sm.supi) else {
+            self.event(Event::Warning(format!(
+                "N1N2 message for {} which is not registered here",
+                sm.supi
+            )));
+            return;
+        };
+        let downlink_data = n1_sm.is_none() && n2_sm.as_ref().is_some_and(|n| n.kind == N2SmInfoType::PduResSetupReq);
+        let Some(context) = self.idle.get_mut(&tmsi) else {
+            return;
+        };
+        if downlink_data {
+            context.paged.insert(sm.pdu_session_id);
+        } else {
+            context.pending_n1n2.push(message);
+        }
+        self.page(tmsi.0);
+    }
+
+    // ------------------------------------------------------------------ NGAP
 
     fn ngap(&mut self, assoc: AssocId, _stream: u16, bytes: &[u8]) {
         // The glue announces every association first; be lenient if it did not.
@@ -521,9 +546,7 @@ impl Amf {
             }
         };
         let ready = self.gnbs.get(&assoc).is_some_and(GnbContext::is_ready);
-        let code = pdu.procedure_code();
-        let kind = pdu.kind();
-        let result = match (kind, code) {
+        let result = match (pdu.kind(), pdu.procedure_code()) {
             (PduKind::InitiatingMessage, ProcedureCode::NGSetup) => self.ng_setup(assoc, &pdu),
             (_, ProcedureCode::ErrorIndication) => {
                 self.event(Event::Warning(format!("Error Indication from gNB on {assoc:?}")));
@@ -537,30 +560,69 @@ impl Amf {
                 Ok(())
             }
             (PduKind::InitiatingMessage, ProcedureCode::RANConfigurationUpdate) => {
-                self.ran_configuration_update(assoc, &pdu)
+                let update = RanConfigurationUpdate::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                update.map(|update| {
+                    let mut fx = Effects::new();
+                    if let Some(g) = self.gnbs.get_mut(&assoc) {
+                        g.ran_configuration_update(assoc, &self.config, update, &mut fx);
+                    }
+                    self.apply(fx);
+                })
             }
             (PduKind::InitiatingMessage, ProcedureCode::InitialUEMessage) => self.initial_ue_message(assoc, &pdu),
             (PduKind::InitiatingMessage, ProcedureCode::UplinkNASTransport) => self.uplink_nas_transport(assoc, &pdu),
             (PduKind::InitiatingMessage, ProcedureCode::UEContextReleaseRequest) => {
-                self.ue_context_release_request(assoc, &pdu)
+                let r = UeContextReleaseRequest::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                r.and_then(|r| self.route(assoc, r.amf_ue_ngap_id, &pdu, UeEvent::ReleaseRequested(r.cause)))
             }
             (PduKind::SuccessfulOutcome, ProcedureCode::UEContextRelease) => {
-                self.ue_context_release_complete(assoc, &pdu)
+                // UE CONTEXT RELEASE COMPLETE (TS 38.413 §8.3.3): the context goes.
+                let c = UeContextReleaseComplete::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                c.and_then(|c| self.ue_on(assoc, c.amf_ue_ngap_id, &pdu)).map(|id| {
+                    self.remove_ue(id);
+                    self.procedure("ue_context_release", Ok(()));
+                })
             }
             (PduKind::SuccessfulOutcome, ProcedureCode::InitialContextSetup) => {
-                self.initial_context_setup_response(assoc, &pdu)
+                let r = InitialContextSetupResponse::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                r.and_then(|r| {
+                    let event = UeEvent::InitialContextSetupResponse {
+                        setup: r.pdu_sessions,
+                        failed: r.failed,
+                    };
+                    self.route(assoc, r.amf_ue_ngap_id, &pdu, event)
+                })
             }
             (PduKind::UnsuccessfulOutcome, ProcedureCode::InitialContextSetup) => {
-                self.initial_context_setup_failure(assoc, &pdu)
+                let f = InitialContextSetupFailure::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                f.and_then(|f| {
+                    let event = UeEvent::InitialContextSetupFailure(f.cause);
+                    self.route(assoc, f.amf_ue_ngap_id, &pdu, event)
+                })
             }
             (PduKind::SuccessfulOutcome, ProcedureCode::PDUSessionResourceSetup) => {
-                self.pdu_session_resource_setup_response(assoc, &pdu)
+                let r = PduSessionResourceSetupResponse::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                r.and_then(|r| {
+                    let event = UeEvent::SessionsSetUp {
+                        setup: r.setup,
+                        failed: r.failed,
+                    };
+                    self.route(assoc, r.amf_ue_ngap_id, &pdu, event)
+                })
             }
             (PduKind::SuccessfulOutcome, ProcedureCode::PDUSessionResourceRelease) => {
-                self.pdu_session_resource_release_response(assoc, &pdu)
+                let r = PduSessionResourceReleaseResponse::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                r.and_then(|r| self.route(assoc, r.amf_ue_ngap_id, &pdu, UeEvent::SessionsReleased(r.released)))
             }
             (PduKind::SuccessfulOutcome, ProcedureCode::PDUSessionResourceModify) => {
-                self.pdu_session_resource_modify_response(assoc, &pdu)
+                let r = PduSessionResourceModifyResponse::parse(&pdu).map_err(|e| answering(&pdu, &e));
+                r.and_then(|r| {
+                    let event = UeEvent::SessionsModified {
+                        modified: r.modified,
+                        failed: r.failed,
+                    };
+                    self.route(assoc, r.amf_ue_ngap_id, &pdu, event)
+                })
             }
             (PduKind::InitiatingMessage, ProcedureCode::NASNonDeliveryIndication) => {
                 self.event(Event::Warning("NAS non delivery indication".into()));
@@ -573,34 +635,168 @@ impl Amf {
         }
     }
 
-    fn timeout(&mut self, now: Instant) {
-        while let Some((ue, timer)) = self.timers.pop_expired(now) {
-            self.nas_timer_expired(now, ue, timer);
+    /// UPLINK NAS TRANSPORT (TS 38.413 §8.6.3).
+    fn uplink_nas_transport(&mut self, assoc: AssocId, pdu: &NgapPdu) -> Result<(), Box<ErrorIndication>> {
+        let msg = UplinkNasTransport::parse(pdu).map_err(|e| answering(pdu, &e))?;
+        let id = msg.amf_ue_ngap_id;
+        match self.ues.get(&id) {
+            None => return Err(unknown_ue(pdu, CauseRadioNetwork::UnknownLocalUeNgapId)),
+            Some(ue) if ue.assoc() != assoc || ue.ran_ue_ngap_id() != msg.ran_ue_ngap_id => {
+                return Err(unknown_ue(pdu, CauseRadioNetwork::InconsistentRemoteUeNgapId));
+            }
+            Some(_) => {}
         }
+        self.handle_ue(
+            id,
+            UeEvent::UplinkNas {
+                nas_pdu: msg.nas_pdu,
+                location: msg.user_location,
+            },
+        );
+        Ok(())
+    }
+
+    /// Hand a UE-associated message's event to its UE context on `assoc`.
+    fn route(
+        &mut self,
+        assoc: AssocId,
+        id: AmfUeNgapId,
+        pdu: &NgapPdu,
+        event: UeEvent,
+    ) -> Result<(), Box<ErrorIndication>> {
+        let id = self.ue_on(assoc, id, pdu)?;
+        self.handle_ue(id, event);
+        Ok(())
+    }
+
+    /// The UE context of a UE-associated message on `assoc`, or the Error Indication
+    /// for an unknown one (TS 38.413 §10.6).
+    fn ue_on(&self, assoc: AssocId, id: AmfUeNgapId, pdu: &NgapPdu) -> Result<AmfUeNgapId, Box<ErrorIndication>> {
+        if self.ues.get(&id).is_none_or(|u| u.assoc() != assoc) {
+            return Err(unknown_ue(pdu, CauseRadioNetwork::UnknownLocalUeNgapId));
+        }
+        Ok(id)
+    }
+
+    /// NG Setup (TS 38.413 §8.7.1): a repeated one re-initialises the NG interface, so
+    /// the gNB's UE contexts go first (§8.7.1.2); the gNB context decides the answer.
+    fn ng_setup(&mut self, assoc: AssocId, pdu: &NgapPdu) -> Result<(), Box<ErrorIndication>> {
+        let req = NgSetupRequest::parse(pdu).map_err(|e| answering(pdu, &e))?;
+        for ue in self.ues_of(assoc) {
+            self.remove_ue(ue);
+        }
+        let mut fx = Effects::new();
+        if let Some(g) = self.gnbs.get_mut(&assoc) {
+            g.ng_setup(assoc, &self.config, req, &mut fx);
+        }
+        self.apply(fx);
+        Ok(())
+    }
+
+    /// NG Reset from the gNB (TS 38.413 §8.7.4.2.2): release the named UE contexts
+    /// (or all of the gNB's) and acknowledge, echoing the list.
+    fn ng_reset_from_gnb(&mut self, assoc: AssocId, pdu: &NgapPdu) -> Result<(), Box<ErrorIndication>> {
+        let reset = NgReset::parse(pdu).map_err(|e| answering(pdu, &e))?;
+        let connections = match reset.reset_type {
+            ResetType::NgInterface => {
+                for ue in self.ues_of(assoc) {
+                    self.remove_ue(ue);
+                }
+                Vec::new()
+            }
+            ResetType::PartOfNgInterface(list) => {
+                for c in &list {
+                    let by_amf = c
+                        .amf_ue_ngap_id
+                        .filter(|id| self.ues.get(id).is_some_and(|u| u.assoc() == assoc));
+                    let by_ran = c.ran_ue_ngap_id.and_then(|r| self.by_ran.get(&(assoc, r)).copied());
+                    if let Some(id) = by_amf.or(by_ran) {
+                        self.remove_ue(id);
+                    }
+                }
+                list
+            }
+        };
+        self.send_ngap(assoc, 0, NgResetAcknowledge { connections }.build());
+        self.procedure("ng_reset", Ok(()));
+        Ok(())
+    }
+
+    fn association_down(&mut self, assoc: AssocId) {
+        if let Some(gnb) = self.gnbs.remove(&assoc)
+            && gnb.is_ready()
+        {
+            self.event(Event::GnbDisconnected { assoc });
+        }
+        for ue in self.ues_of(assoc) {
+            self.remove_ue(ue);
+        }
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        while let Some((key, _timer)) = self.timers.pop_expired(now) {
+            match key {
+                TimerKey::Ue(id) => self.handle_ue(id, UeEvent::Timeout),
+                TimerKey::Idle(tmsi) => self.implicit_deregistration(tmsi),
+            }
+        }
+    }
+
+    // --------------------------------------------------------------- outputs
+
+    fn event(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    fn procedure(&mut self, procedure: &'static str, result: Result<(), String>) {
+        let mut fx = Effects::new();
+        fx.procedure(procedure, result);
+        self.apply(fx);
+    }
+
+    fn send_ngap(&mut self, assoc: AssocId, stream: u16, pdu: Result<NgapPdu, hexcore_ngap::Error>) {
+        let mut fx = Effects::new();
+        fx.ngap(assoc, stream, pdu);
+        self.apply(fx);
+    }
+
+    fn send_error_indication(&mut self, assoc: AssocId, indication: ErrorIndication) {
+        if let Some(cause) = indication.cause {
+            self.event(Event::ErrorIndication { assoc, cause });
+        }
+        self.send_ngap(assoc, 0, indication.build());
+    }
+}
+
+/// Whether `place` holds a context of `supi` now.
+fn holds(ues: &HashMap<AmfUeNgapId, Ue>, idle: &HashMap<Tmsi, Box<MmContext>>, place: SupiPlace, supi: &str) -> bool {
+    match place {
+        SupiPlace::Connected(id) => ues.get(&id).and_then(Ue::supi) == Some(supi),
+        SupiPlace::Idle(tmsi) => idle.get(&tmsi).is_some_and(|c| c.supi == supi),
     }
 }
 
 /// An Error Indication for a message the AMF cannot take in its present state
 /// (TS 38.413 §10.4: message not compatible with receiver state).
-pub(crate) fn not_compatible(pdu: &NgapPdu) -> Box<ErrorIndication> {
+fn not_compatible(pdu: &NgapPdu) -> Box<ErrorIndication> {
     Box::new(ErrorIndication {
         amf_ue_ngap_id: pdu.amf_ue_ngap_id().and_then(AmfUeNgapId::new),
-        ran_ue_ngap_id: pdu.ran_ue_ngap_id().map(hexcore_ngap::RanUeNgapId),
+        ran_ue_ngap_id: pdu.ran_ue_ngap_id().map(RanUeNgapId),
         cause: Some(Cause::Protocol(CauseProtocol::MessageNotCompatibleWithReceiverState)),
         criticality_diagnostics: None,
     })
 }
 
 /// An Error Indication for a typed parse failure.
-pub(crate) fn answering(pdu: &NgapPdu, error: &hexcore_ngap::Error) -> Box<ErrorIndication> {
+fn answering(pdu: &NgapPdu, error: &hexcore_ngap::Error) -> Box<ErrorIndication> {
     Box::new(ErrorIndication::answering(pdu, error))
 }
 
 /// An Error Indication for an unknown or inconsistent UE id (TS 38.413 §10.6).
-pub(crate) fn unknown_ue(pdu: &NgapPdu, cause: CauseRadioNetwork) -> Box<ErrorIndication> {
+fn unknown_ue(pdu: &NgapPdu, cause: CauseRadioNetwork) -> Box<ErrorIndication> {
     Box::new(ErrorIndication {
         amf_ue_ngap_id: pdu.amf_ue_ngap_id().and_then(AmfUeNgapId::new),
-        ran_ue_ngap_id: pdu.ran_ue_ngap_id().map(hexcore_ngap::RanUeNgapId),
+        ran_ue_ngap_id: pdu.ran_ue_ngap_id().map(RanUeNgapId),
         cause: Some(Cause::RadioNetwork(cause)),
         criticality_diagnostics: None,
     })

@@ -1,14 +1,17 @@
-//! Per-gNB state and the non-UE-associated procedures: NG Setup (TS 38.413 §8.7.1),
-//! NG Reset both ways (§8.7.4), RAN Configuration Update (§8.7.2).
+//! Per-gNB state and what the non-UE-associated procedures decide for one gNB: NG Setup
+//! (TS 38.413 §8.7.1) and RAN Configuration Update (§8.7.2) checked against what this
+//! AMF serves. The AMF routes these messages here and does what crosses into UE
+//! contexts (dropping a gNB's UEs at NG Setup and NG Reset) itself.
 
 use hexcore_ngap::procedures::{
-    ErrorIndication, NgReset, NgResetAcknowledge, NgSetupFailure, NgSetupRequest, NgSetupResponse, PlmnSupport,
-    RanConfigurationUpdate, RanConfigurationUpdateAcknowledge, RanConfigurationUpdateFailure, ResetType, ServedGuami,
-    SupportedTa, TimeToWait,
+    NgSetupFailure, NgSetupRequest, NgSetupResponse, PlmnSupport, RanConfigurationUpdate,
+    RanConfigurationUpdateAcknowledge, RanConfigurationUpdateFailure, ServedGuami, SupportedTa, TimeToWait,
 };
-use hexcore_ngap::{Cause, CauseMisc, GlobalGnbId, NgapPdu};
+use hexcore_ngap::{Cause, CauseMisc, GlobalGnbId};
 
-use crate::amf::{Amf, AssocId, Event, answering};
+use crate::config::AmfConfig;
+use crate::io::{AssocId, Event};
+use crate::ue::Effects;
 
 /// A gNB on one association.
 #[derive(Debug, Clone)]
@@ -54,11 +57,98 @@ impl GnbContext {
             u16::try_from(amf_ue_ngap_id % n).map_or(0, |s| s + 1)
         }
     }
+
+    /// Whether this gNB announced a TA of `config`'s PLMN with a served TAC (the gNBs
+    /// a UE in CM-IDLE is paged through).
+    pub fn serves(&self, config: &AmfConfig) -> bool {
+        self.setup.as_ref().is_some_and(|s| {
+            s.supported_tas
+                .iter()
+                .any(|ta| config.tacs.contains(&ta.tac) && ta.broadcast_plmns.iter().any(|b| b.plmn == config.plmn))
+        })
+    }
+
+    /// NG Setup (TS 38.413 §8.7.1), the gNB's UE contexts already dropped by the AMF.
+    /// A gNB whose TAs do not fit gets NG SETUP FAILURE with cause misc
+    /// `unknown-PLMN-or-SNPN` (no TA of our PLMN, no served TAC) or misc `unspecified`
+    /// (no common slice), and a Time to Wait (§8.7.1.4).
+    pub(crate) fn ng_setup(&mut self, assoc: AssocId, config: &AmfConfig, req: NgSetupRequest, fx: &mut Effects) {
+        // A repeated NG Setup re-initialises the NG interface (§8.7.1.2).
+        if self.setup.take().is_some() {
+            fx.event(Event::GnbDisconnected { assoc });
+        }
+        if let Err(why) = check_tas(config, &req.supported_tas) {
+            let cause = match why {
+                "no supported S-NSSAI" => Cause::Misc(CauseMisc::Unspecified),
+                _ => Cause::Misc(CauseMisc::UnknownPlmnOrSnpn),
+            };
+            let failure = NgSetupFailure {
+                cause,
+                time_to_wait: Some(TimeToWait::v10s),
+            };
+            fx.ngap(assoc, 0, failure.build());
+            fx.procedure("ng_setup", Err(why.into()));
+            return;
+        }
+        let response = NgSetupResponse {
+            amf_name: config.name.clone(),
+            served_guamis: vec![ServedGuami {
+                guami: config.guami,
+                backup_amf_name: None,
+            }],
+            relative_amf_capacity: config.relative_capacity,
+            plmn_support: vec![PlmnSupport {
+                plmn: config.plmn,
+                slices: config.slices.clone(),
+            }],
+        };
+        fx.ngap(assoc, 0, response.build());
+        self.setup = Some(GnbSetup {
+            global_gnb_id: req.global_gnb_id,
+            name: req.ran_node_name.clone(),
+            supported_tas: req.supported_tas,
+        });
+        fx.event(Event::GnbConnected {
+            assoc,
+            name: req.ran_node_name,
+        });
+        fx.procedure("ng_setup", Ok(()));
+    }
+
+    /// RAN Configuration Update (TS 38.413 §8.7.2): new TAs are checked like NG Setup's.
+    pub(crate) fn ran_configuration_update(
+        &mut self,
+        assoc: AssocId,
+        config: &AmfConfig,
+        update: RanConfigurationUpdate,
+        fx: &mut Effects,
+    ) {
+        if let Some(tas) = &update.supported_tas
+            && let Err(why) = check_tas(config, tas)
+        {
+            let failure = RanConfigurationUpdateFailure {
+                cause: Cause::Misc(CauseMisc::UnknownPlmnOrSnpn),
+                time_to_wait: Some(TimeToWait::v10s),
+            };
+            fx.ngap(assoc, 0, failure.build());
+            fx.procedure("ran_configuration_update", Err(why.into()));
+            return;
+        }
+        if let Some(setup) = self.setup.as_mut() {
+            if let Some(tas) = update.supported_tas {
+                setup.supported_tas = tas;
+            }
+            if let Some(name) = update.ran_node_name {
+                setup.name = Some(name);
+            }
+        }
+        fx.ngap(assoc, 0, RanConfigurationUpdateAcknowledge.build());
+        fx.procedure("ran_configuration_update", Ok(()));
+    }
 }
 
 /// Why a gNB's configuration does not fit this AMF.
-fn check_tas(amf: &Amf, tas: &[SupportedTa]) -> Result<(), &'static str> {
-    let c = &amf.config;
+fn check_tas(c: &AmfConfig, tas: &[SupportedTa]) -> Result<(), &'static str> {
     let plmn_tas: Vec<&SupportedTa> = tas
         .iter()
         .filter(|ta| ta.broadcast_plmns.iter().any(|b| b.plmn == c.plmn))
@@ -80,144 +170,4 @@ fn check_tas(amf: &Amf, tas: &[SupportedTa]) -> Result<(), &'static str> {
         return Err("no supported S-NSSAI");
     }
     Ok(())
-}
-
-impl Amf {
-    /// NG Setup (TS 38.413 §8.7.1). A gNB whose TAs do not fit gets NG SETUP FAILURE
-    /// with cause misc `unknown-PLMN-or-SNPN` (no TA of our PLMN, no served TAC) or
-    /// misc `unspecified` (no common slice), and a Time to Wait (§8.7.1.4).
-    pub(crate) fn ng_setup(&mut self, assoc: AssocId, pdu: &NgapPdu) -> Result<(), Box<ErrorIndication>> {
-        let req = NgSetupRequest::parse(pdu).map_err(|e| answering(pdu, &e))?;
-        // A repeated NG Setup re-initialises the NG interface: the gNB's UE contexts
-        // are gone on its side (§8.7.1.2).
-        let was_ready = self.gnbs.get(&assoc).is_some_and(|g| g.is_ready());
-        for ue in self.ues_of(assoc) {
-            self.remove_ue(ue);
-        }
-        if was_ready {
-            self.event(Event::GnbDisconnected { assoc });
-        }
-        if let Some(g) = self.gnbs.get_mut(&assoc) {
-            g.setup = None;
-        }
-        if let Err(why) = check_tas(self, &req.supported_tas) {
-            let cause = match why {
-                "no supported S-NSSAI" => Cause::Misc(CauseMisc::Unspecified),
-                _ => Cause::Misc(CauseMisc::UnknownPlmnOrSnpn),
-            };
-            let failure = NgSetupFailure {
-                cause,
-                time_to_wait: Some(TimeToWait::v10s),
-            };
-            self.send_ngap(assoc, 0, failure.build());
-            self.procedure("ng_setup", Err(why.into()));
-            return Ok(());
-        }
-        let c = &self.config;
-        let response = NgSetupResponse {
-            amf_name: c.settings.amf.name.clone(),
-            served_guamis: vec![ServedGuami {
-                guami: c.guami,
-                backup_amf_name: None,
-            }],
-            relative_amf_capacity: c.settings.amf.relative_capacity,
-            plmn_support: vec![PlmnSupport {
-                plmn: c.plmn,
-                slices: c.slices.clone(),
-            }],
-        };
-        self.send_ngap(assoc, 0, response.build());
-        if let Some(g) = self.gnbs.get_mut(&assoc) {
-            g.setup = Some(GnbSetup {
-                global_gnb_id: req.global_gnb_id,
-                name: req.ran_node_name.clone(),
-                supported_tas: req.supported_tas,
-            });
-        }
-        self.event(Event::GnbConnected {
-            assoc,
-            name: req.ran_node_name,
-        });
-        self.procedure("ng_setup", Ok(()));
-        Ok(())
-    }
-
-    /// NG Reset from the gNB (TS 38.413 §8.7.4.2.2): release the named UE contexts
-    /// (or all of the gNB's) and acknowledge, echoing the list.
-    pub(crate) fn ng_reset_from_gnb(&mut self, assoc: AssocId, pdu: &NgapPdu) -> Result<(), Box<ErrorIndication>> {
-        let reset = NgReset::parse(pdu).map_err(|e| answering(pdu, &e))?;
-        let connections = match reset.reset_type {
-            ResetType::NgInterface => {
-                for ue in self.ues_of(assoc) {
-                    self.remove_ue(ue);
-                }
-                Vec::new()
-            }
-            ResetType::PartOfNgInterface(list) => {
-                for c in &list {
-                    let found = self.ues_of(assoc).into_iter().find(|id| {
-                        let by_amf = c.amf_ue_ngap_id.is_some_and(|a| a.value() == *id);
-                        let by_ran = c
-                            .ran_ue_ngap_id
-                            .is_some_and(|r| self.ues.get(id).is_some_and(|u| u.ran_ue_ngap_id == r));
-                        by_amf || by_ran
-                    });
-                    if let Some(id) = found {
-                        self.remove_ue(id);
-                    }
-                }
-                list
-            }
-        };
-        self.send_ngap(assoc, 0, NgResetAcknowledge { connections }.build());
-        self.procedure("ng_reset", Ok(()));
-        Ok(())
-    }
-
-    /// AMF-initiated NG Reset of a whole gNB (TS 38.413 §8.7.4.2.1), e.g. after the
-    /// AMF lost its UE contexts: its UE contexts are dropped at once.
-    pub fn reset_gnb(&mut self, assoc: AssocId, cause: Cause) {
-        if !self.gnbs.get(&assoc).is_some_and(|g| g.is_ready()) {
-            return;
-        }
-        for ue in self.ues_of(assoc) {
-            self.remove_ue(ue);
-        }
-        let reset = NgReset {
-            cause,
-            reset_type: ResetType::NgInterface,
-        };
-        self.send_ngap(assoc, 0, reset.build());
-    }
-
-    /// RAN Configuration Update (TS 38.413 §8.7.2): new TAs are checked like NG Setup's.
-    pub(crate) fn ran_configuration_update(
-        &mut self,
-        assoc: AssocId,
-        pdu: &NgapPdu,
-    ) -> Result<(), Box<ErrorIndication>> {
-        let update = RanConfigurationUpdate::parse(pdu).map_err(|e| answering(pdu, &e))?;
-        if let Some(tas) = &update.supported_tas
-            && let Err(why) = check_tas(self, tas)
-        {
-            let failure = RanConfigurationUpdateFailure {
-                cause: Cause::Misc(CauseMisc::UnknownPlmnOrSnpn),
-                time_to_wait: Some(TimeToWait::v10s),
-            };
-            self.send_ngap(assoc, 0, failure.build());
-            self.procedure("ran_configuration_update", Err(why.into()));
-            return Ok(());
-        }
-        if let Some(setup) = self.gnbs.get_mut(&assoc).and_then(|g| g.setup.as_mut()) {
-            if let Some(tas) = update.supported_tas {
-                setup.supported_tas = tas;
-            }
-            if let Some(name) = update.ran_node_name {
-                setup.name = Some(name);
-            }
-        }
-        self.send_ngap(assoc, 0, RanConfigurationUpdateAcknowledge.build());
-        self.procedure("ran_configuration_update", Ok(()));
-        Ok(())
-    }
 }

@@ -72,15 +72,3 @@ pub(crate) fn protect(
     };
     Ok(NasPdu::SecurityProtected(sp).encode())
 }
-
-/// The complete message in an initial NAS message's NAS message container, deciphered
-/// with the COUNT of the message that carried it (TS 24.501 §4.4.6: the cleartext IEs
-/// travel integrity protected, the rest only in the ciphered container). `None` without
-/// a container, or when it does not decode.
-pub(crate) fn complete_message(
-    secured: &super::Secured,
-    container: Option<&hexcore_nas::ie::NasMessageContainer>,
-) -> Option<hexcore_nas::Message> {
-    let plain = secured.nas.decipher_container_of_last_rx(&container?.0)?;
-    hexcore_nas::Message::decode(&plain).ok()
-}

@@ -7,6 +7,7 @@ mod common;
 mod real_udm;
 mod server;
 mod sessions;
+mod ue;
 
 use std::time::Duration;
 
