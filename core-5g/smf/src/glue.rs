@@ -24,8 +24,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
+use crate::session::SessionSummary;
 use crate::settings::Settings;
-use crate::smf::{Input, Output, SessionSummary, Smf, SmfConfig};
+use crate::settings::SmfConfig;
+use crate::smf::{Input, Output, Smf};
 use crate::subscription::{Ambr, SubscriptionAnswer, SubscriptionSource};
 use crate::telemetry;
 use crate::usage::UsageSink;
@@ -69,8 +71,8 @@ impl Smf {
         subscriptions: Arc<dyn SubscriptionSource>,
         sink: Box<dyn UsageSink>,
     ) -> anyhow::Result<Running> {
-        let config = SmfConfig::new(settings)?;
-        let bind = config.settings.smf.bind;
+        let config = SmfConfig::new(&settings)?;
+        let bind = config.bind;
         let socket = UdpSocket::bind(bind)
             .await
             .with_context(|| format!("N4 (PFCP) on {bind}"))?;

@@ -11,20 +11,22 @@
 //! | module | what |
 //! |---|---|
 //! | [`settings`] | [`Settings`]: section `[smf]`, TOML + environment, defaults that run out of the box |
-//! | [`smf`] | the top object: routing, PFCP associations and heartbeats, timers |
-//! | `session` | one PDU session: N4, user plane and 5GSM procedure state machines |
+//! | [`smf`] | the top object: routes inputs to PDU sessions and applies their effects; PFCP associations, heartbeats, transactions; pools, SEIDs, timers |
+//! | `session` | `PduSession`: one PDU session's N4, user plane and 5GSM procedure state machines, driven by events, answering with effects |
+//! | [`ids`] | [`UpfId`], [`Seid`], [`UsageAck`] |
 //! | [`messages`] | builders: 5GSM messages, NGAP transfers, PFCP rules |
 //! | [`pool`] | UE address pools per DNN |
 //! | [`subscription`] | SM subscription data: request/answer and the [`SubscriptionSource`] trait |
 //! | [`usage`] | [`UsageRecord`], the [`UsageSink`] trait and the JSON-lines sink |
 //! | [`error`] | [`SessionError`] → 5GSM causes |
-//! | [`telemetry`] | metric names, events to metrics |
+//! | [`telemetry`] | [`Event`]s, metric names, events to metrics |
 //! | [`glue`] | the tokio task: N4 socket, AMF channels, subscriptions, sink, shutdown |
 #![forbid(unsafe_code)]
 
 pub mod error;
 #[cfg(feature = "glue")]
 pub mod glue;
+pub mod ids;
 pub mod messages;
 pub mod pool;
 mod session;
@@ -35,9 +37,12 @@ pub mod telemetry;
 pub mod usage;
 
 pub use error::{ApiError, SessionError};
-pub use settings::{Settings, SettingsError};
-pub use smf::{Event, Input, Output, SessionSummary, Smf, SmfConfig, UpfId, UsageAck};
+pub use ids::{Seid, UpfId, UsageAck};
+pub use session::SessionSummary;
+pub use settings::{Settings, SettingsError, SmfConfig};
+pub use smf::{Input, Output, Smf};
 pub use subscription::{
     Ambr, Subscription, SubscriptionAnswer, SubscriptionFailure, SubscriptionRequest, SubscriptionSource,
 };
+pub use telemetry::Event;
 pub use usage::{JsonLinesSink, MemorySink, UsageRecord, UsageSink};

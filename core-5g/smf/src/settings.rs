@@ -10,8 +10,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hexcore_sbi::Snssai;
 use serde::{Deserialize, Serialize};
 
+use crate::messages::UrrParams;
 use crate::pool::Ipv4Prefix;
 
 pub use hexcore_config::SettingsError;
@@ -209,21 +211,6 @@ impl Default for NasSettings {
 /// The sections this function owns; `HEXCORE_<OTHER>__…` variables belong to others.
 const SECTIONS: [&str; 1] = ["smf"];
 
-/// One DNN as the SMF uses it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dnn {
-    /// Name.
-    pub name: String,
-    /// Pool.
-    pub pool: Ipv4Prefix,
-    /// IPv4 DNS servers.
-    pub dns_v4: Vec<Ipv4Addr>,
-    /// IPv6 DNS servers.
-    pub dns_v6: Vec<Ipv6Addr>,
-    /// Slices (SST, SD); empty: all.
-    pub slices: Vec<(u8, Option<u32>)>,
-}
-
 impl Settings {
     /// Defaults, then the file if given, then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
@@ -240,134 +227,300 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Check what serde cannot.
+    /// Check what serde cannot: the settings parse into an [`SmfConfig`].
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let s = &self.smf;
-        self.node_ipv4()?;
-        let dnns = self.dnns()?;
-        if dnns.is_empty() {
-            return invalid("smf.dnns", "at least one DNN");
-        }
-        for (i, d) in dnns.iter().enumerate() {
-            if dnns[..i].iter().any(|o| o.name == d.name) {
-                return invalid("smf.dnns", &format!("DNN {:?} twice", d.name));
-            }
-            for o in &dnns[..i] {
-                if o.pool.contains(d.pool.network) || d.pool.contains(o.pool.network) {
-                    return invalid("smf.dnns", &format!("pools of {:?} and {:?} overlap", o.name, d.name));
-                }
-            }
-        }
-        if s.upfs.is_empty() {
-            return invalid("smf.upfs", "at least one UPF");
-        }
-        for u in &s.upfs {
-            if let Some(d) = u.dnns.iter().find(|d| !dnns.iter().any(|x| &x.name == *d)) {
-                return invalid(
-                    "smf.upfs",
-                    &format!("UPF {} serves DNN {d:?}, which is not in smf.dnns", u.address),
-                );
-            }
-        }
-        if s.pfcp.t1_ms == 0 || s.pfcp.heartbeat_interval_secs == 0 || s.pfcp.association_retry_secs == 0 {
-            return invalid("smf.pfcp", "timers must be positive");
-        }
-        if !(1..=15).contains(&s.qos.arp_priority_level) {
-            return invalid("smf.qos.arp_priority_level", "1 to 15");
-        }
-        if s.qos.mtu < 576 {
-            return invalid("smf.qos.mtu", "at least 576 (RFC 791)");
-        }
-        if s.nas.t3591_ms == 0 || s.nas.t3592_ms == 0 {
-            return invalid("smf.nas", "timers must be positive");
-        }
-        Ok(())
+        SmfConfig::new(self).map(drop)
     }
 
-    /// The Node ID / F-SEID address.
-    pub fn node_ipv4(&self) -> Result<Ipv4Addr, SettingsError> {
-        let s = &self.smf;
-        if s.node_id.is_empty() {
-            return Ok(match s.bind.ip() {
-                IpAddr::V4(a) if !a.is_unspecified() => a,
-                _ => Ipv4Addr::LOCALHOST,
-            });
-        }
-        s.node_id.parse().map_err(|_| SettingsError::Invalid {
-            key: "smf.node_id",
-            reason: format!("{:?} is not an IPv4 address", s.node_id),
-        })
-    }
-
-    /// The DNNs, parsed.
+    /// The DNNs, parsed (`hexcore up` routes their pools into the UPF's TUN).
     pub fn dnns(&self) -> Result<Vec<Dnn>, SettingsError> {
-        self.smf
-            .dnns
-            .iter()
-            .map(|d| {
-                if d.name.is_empty() || d.name.len() > 100 {
-                    return invalid("smf.dnns.name", "1 to 100 characters");
-                }
-                let pool = Ipv4Prefix::parse(&d.pool).map_err(|reason| SettingsError::Invalid {
-                    key: "smf.dnns.pool",
-                    reason,
-                })?;
-                if pool.len > 30 {
-                    return invalid("smf.dnns.pool", "a prefix of /30 or wider");
-                }
-                let slices = d
-                    .slices
-                    .iter()
-                    .map(|s| parse_slice(s))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|reason| SettingsError::Invalid {
-                        key: "smf.dnns.slices",
-                        reason,
-                    })?;
-                Ok(Dnn {
-                    name: d.name.clone(),
-                    pool,
-                    dns_v4: d
-                        .dns
-                        .iter()
-                        .filter_map(|a| match a {
-                            IpAddr::V4(a) => Some(*a),
-                            IpAddr::V6(_) => None,
-                        })
-                        .collect(),
-                    dns_v6: d
-                        .dns
-                        .iter()
-                        .filter_map(|a| match a {
-                            IpAddr::V6(a) => Some(*a),
-                            IpAddr::V4(_) => None,
-                        })
-                        .collect(),
-                    slices,
-                })
-            })
-            .collect()
+        self.smf.dnns.iter().map(DnnSettings::parse).collect()
     }
 
     /// Where the default usage sink writes, given the data directory.
     pub fn usage_record_path(&self, data_dir: &Path) -> PathBuf {
         data_dir.join(&self.smf.usage.record_file)
     }
+}
 
-    /// T1/N1 for the PFCP transaction layer.
-    pub fn pfcp_config(&self) -> hexcore_pfcp::Config {
-        let t1 = Duration::from_millis(self.smf.pfcp.t1_ms);
-        let n1 = self.smf.pfcp.n1;
+/// The SMF's settings as the core and the glue use them: every value parsed into its
+/// type and checked once, by [`SmfConfig::new`]. Nothing else reads [`Settings`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmfConfig {
+    /// Where the N4 socket binds.
+    pub bind: SocketAddr,
+    /// PFCP Node ID and the IPv4 address of the CP F-SEIDs.
+    pub node: Ipv4Addr,
+    /// DNNs served: at least one, names and pools distinct.
+    pub dnns: Vec<Dnn>,
+    /// The DNN used when the UE names none, in lower case; `None`: the UE must name one.
+    pub default_dnn: Option<String>,
+    /// UPFs, in the order of the file (a [`crate::UpfId`] is the place).
+    pub upfs: Vec<UpfConfig>,
+    /// PFCP timers.
+    pub pfcp: PfcpTimers,
+    /// What every PDU session runs with.
+    pub session: SessionConfig,
+    /// The JSON-lines record file of the default sink (relative: to the data directory).
+    pub usage_record_file: PathBuf,
+}
+
+/// One DNN as the SMF uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dnn {
+    /// Name.
+    pub name: String,
+    /// UE address pool.
+    pub pool: Ipv4Prefix,
+    /// IPv4 DNS servers.
+    pub dns_v4: Vec<Ipv4Addr>,
+    /// IPv6 DNS servers.
+    pub dns_v6: Vec<Ipv6Addr>,
+    /// Slices in which the DNN is offered; empty: all.
+    pub slices: Vec<Snssai>,
+}
+
+/// One UPF to associate with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpfConfig {
+    /// Its PFCP address.
+    pub address: SocketAddr,
+    /// DNNs it serves (each one of [`SmfConfig::dnns`]); empty: all.
+    pub dnns: Vec<String>,
+}
+
+impl UpfConfig {
+    /// Whether the UPF serves `dnn`.
+    pub fn serves(&self, dnn: &str) -> bool {
+        self.dnns.is_empty() || self.dnns.iter().any(|d| d == dnn)
+    }
+}
+
+/// PFCP timers (TS 29.244 §6.4, §6.2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PfcpTimers {
+    /// T1: wait for a response before retransmitting.
+    pub t1: Duration,
+    /// N1: retransmissions before giving up.
+    pub n1: u32,
+    /// Between Heartbeat Requests.
+    pub heartbeat_interval: Duration,
+    /// Before retrying a failed Association Setup.
+    pub association_retry: Duration,
+}
+
+impl PfcpTimers {
+    /// T1/N1 for the PFCP transaction layer; responses are kept for duplicates until
+    /// the peer's last retransmission has come (T1 × (N1 + 1)).
+    pub fn transactions(&self) -> hexcore_pfcp::Config {
         hexcore_pfcp::Config {
-            t1,
-            n1,
-            response_ttl: t1 * (n1 + 1),
+            t1: self.t1,
+            n1: self.n1,
+            response_ttl: self.t1 * (self.n1 + 1),
         }
     }
 }
 
-/// `1` or `1:010203` (SD as six hex digits).
-fn parse_slice(s: &str) -> Result<(u8, Option<u32>), String> {
+/// What every PDU session runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// PFCP Node ID and CP F-SEID address.
+    pub node: Ipv4Addr,
+    /// QoS of the default flow, link MTU.
+    pub qos: Qos,
+    /// 5GSM timers.
+    pub nas: NasTimers,
+    /// The usage reporting rule of every N4 session.
+    pub urr: UrrParams,
+}
+
+/// QoS of the default QoS flow (QFI 1) and the link MTU given to the UE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Qos {
+    /// 5QI.
+    pub five_qi: u8,
+    /// ARP priority level, 1..=15.
+    pub arp_priority_level: u8,
+    /// IPv4 link MTU (TS 24.008 §10.5.6.3), at least 576.
+    pub mtu: u16,
+}
+
+/// 5GSM timers of the network side (TS 24.501 Table 10.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NasTimers {
+    /// T3591: PDU SESSION MODIFICATION COMMAND.
+    pub t3591: Duration,
+    /// T3592: PDU SESSION RELEASE COMMAND.
+    pub t3592: Duration,
+    /// Retransmissions before a procedure is abandoned (TS 24.501 §6.3.2.5, §6.3.3.5:
+    /// on the fifth expiry).
+    pub max_retransmissions: u8,
+}
+
+impl SmfConfig {
+    /// Parse and check `settings`; an error names the key.
+    pub fn new(settings: &Settings) -> Result<Self, SettingsError> {
+        let s = &settings.smf;
+        let node = node_ipv4(s)?;
+        let dnns = settings.dnns()?;
+        if dnns.is_empty() {
+            return invalid("smf.dnns", "at least one DNN");
+        }
+        for (i, d) in dnns.iter().enumerate() {
+            if dnns[..i].iter().any(|o| o.name == d.name) {
+                return invalid("smf.dnns.name", &format!("DNN {:?} twice", d.name));
+            }
+            for o in &dnns[..i] {
+                if o.pool.contains(d.pool.network) || d.pool.contains(o.pool.network) {
+                    return invalid(
+                        "smf.dnns.pool",
+                        &format!("pools of {:?} and {:?} overlap", o.name, d.name),
+                    );
+                }
+            }
+        }
+        if s.upfs.is_empty() {
+            return invalid("smf.upfs", "at least one UPF");
+        }
+        let upfs = s
+            .upfs
+            .iter()
+            .map(|u| match u.dnns.iter().find(|d| !dnns.iter().any(|x| &x.name == *d)) {
+                Some(d) => invalid(
+                    "smf.upfs.dnns",
+                    &format!("UPF {} serves DNN {d:?}, which is not in smf.dnns", u.address),
+                ),
+                None => Ok(UpfConfig {
+                    address: u.address,
+                    dnns: u.dnns.clone(),
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let pfcp = PfcpTimers {
+            t1: Duration::from_millis(positive("smf.pfcp.t1_ms", s.pfcp.t1_ms)?),
+            n1: s.pfcp.n1,
+            heartbeat_interval: Duration::from_secs(positive(
+                "smf.pfcp.heartbeat_interval_secs",
+                s.pfcp.heartbeat_interval_secs,
+            )?),
+            association_retry: Duration::from_secs(positive(
+                "smf.pfcp.association_retry_secs",
+                s.pfcp.association_retry_secs,
+            )?),
+        };
+        if !(1..=15).contains(&s.qos.arp_priority_level) {
+            return invalid("smf.qos.arp_priority_level", "1 to 15");
+        }
+        if s.qos.mtu < 576 {
+            return invalid("smf.qos.mtu", "at least 576 (RFC 791)");
+        }
+        let nas = NasTimers {
+            t3591: Duration::from_millis(positive("smf.nas.t3591_ms", s.nas.t3591_ms)?),
+            t3592: Duration::from_millis(positive("smf.nas.t3592_ms", s.nas.t3592_ms)?),
+            max_retransmissions: s.nas.max_retransmissions,
+        };
+        Ok(SmfConfig {
+            bind: s.bind,
+            node,
+            dnns,
+            default_dnn: (!s.default_dnn.is_empty()).then(|| s.default_dnn.to_ascii_lowercase()),
+            upfs,
+            pfcp,
+            session: SessionConfig {
+                node,
+                qos: Qos {
+                    five_qi: s.qos.five_qi,
+                    arp_priority_level: s.qos.arp_priority_level,
+                    mtu: s.qos.mtu,
+                },
+                nas,
+                urr: UrrParams {
+                    period: Duration::from_secs(s.usage.period_secs),
+                    volume_threshold: s.usage.volume_threshold,
+                    volume_quota: s.usage.volume_quota,
+                },
+            },
+            usage_record_file: s.usage.record_file.clone(),
+        })
+    }
+
+    /// The served DNN named `name` (exactly; the caller folds case).
+    pub fn dnn(&self, name: &str) -> Option<&Dnn> {
+        self.dnns.iter().find(|d| d.name == name)
+    }
+}
+
+/// The Node ID / F-SEID address: `node_id`, else the bind address (127.0.0.1 when
+/// binding the unspecified address).
+fn node_ipv4(s: &SmfSettings) -> Result<Ipv4Addr, SettingsError> {
+    if s.node_id.is_empty() {
+        return Ok(match s.bind.ip() {
+            IpAddr::V4(a) if !a.is_unspecified() => a,
+            _ => Ipv4Addr::LOCALHOST,
+        });
+    }
+    s.node_id.parse().map_err(|_| SettingsError::Invalid {
+        key: "smf.node_id",
+        reason: format!("{:?} is not an IPv4 address", s.node_id),
+    })
+}
+
+/// A timer value that must not be zero.
+fn positive(key: &'static str, value: u64) -> Result<u64, SettingsError> {
+    if value == 0 {
+        return invalid(key, "must be positive");
+    }
+    Ok(value)
+}
+
+impl DnnSettings {
+    fn parse(&self) -> Result<Dnn, SettingsError> {
+        let d = self;
+        if d.name.is_empty() || d.name.len() > 100 {
+            return invalid("smf.dnns.name", &format!("{:?}: 1 to 100 characters", d.name));
+        }
+        let pool = Ipv4Prefix::parse(&d.pool).map_err(|reason| SettingsError::Invalid {
+            key: "smf.dnns.pool",
+            reason: format!("DNN {:?}: {reason}", d.name),
+        })?;
+        if pool.len > 30 {
+            return invalid("smf.dnns.pool", &format!("DNN {:?}: a prefix of /30 or wider", d.name));
+        }
+        let slices = d
+            .slices
+            .iter()
+            .map(|s| parse_slice(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| SettingsError::Invalid {
+                key: "smf.dnns.slices",
+                reason: format!("DNN {:?}: {reason}", d.name),
+            })?;
+        Ok(Dnn {
+            name: d.name.clone(),
+            pool,
+            dns_v4: d
+                .dns
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V4(a) => Some(*a),
+                    IpAddr::V6(_) => None,
+                })
+                .collect(),
+            dns_v6: d
+                .dns
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V6(a) => Some(*a),
+                    IpAddr::V4(_) => None,
+                })
+                .collect(),
+            slices,
+        })
+    }
+}
+
+/// An S-NSSAI: `1` or `1:010203` (SD as six hex digits).
+fn parse_slice(s: &str) -> Result<Snssai, String> {
     let (sst, sd) = match s.split_once(':') {
         Some((a, b)) => (a, Some(b)),
         None => (s, None),
@@ -384,7 +537,7 @@ fn parse_slice(s: &str) -> Result<(u8, Option<u32>), String> {
             Some(v)
         }
     };
-    Ok((sst, sd))
+    Ok(Snssai { sst, sd })
 }
 
 #[cfg(test)]
@@ -399,14 +552,19 @@ mod tests {
     fn defaults_run_out_of_the_box() {
         let s = Settings::from_toml_and_env("", env(&[])).unwrap();
         assert_eq!(s, Settings::default());
-        assert_eq!(s.node_ipv4().unwrap(), Ipv4Addr::LOCALHOST);
-        let d = &s.dnns().unwrap()[0];
+        let c = SmfConfig::new(&s).unwrap();
+        assert_eq!(c.node, Ipv4Addr::LOCALHOST);
+        let d = &c.dnns[0];
         assert_eq!(d.name, "internet");
         assert_eq!(d.pool.to_string(), "10.45.0.0/16");
         assert_eq!(d.dns_v4, [Ipv4Addr::new(8, 8, 8, 8), Ipv4Addr::new(1, 1, 1, 1)]);
-        assert_eq!(s.smf.upfs[0].address.port(), 8805);
-        assert_ne!(s.smf.bind.port(), 8805);
-        assert_eq!(s.smf.usage.period_secs, 60);
+        assert_eq!(c.default_dnn.as_deref(), Some("internet"));
+        assert_eq!(c.upfs[0].address.port(), 8805);
+        assert_ne!(c.bind.port(), 8805);
+        assert_eq!(c.session.urr.period, Duration::from_secs(60));
+        assert_eq!(c.session.nas.t3591, Duration::from_secs(16));
+        assert_eq!(c.pfcp.transactions().response_ttl, Duration::from_secs(12));
+        assert_eq!(s.dnns().unwrap(), c.dnns);
     }
 
     #[test]
@@ -435,13 +593,20 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(s.smf.usage.period_secs, 30);
-        assert_eq!(s.smf.usage.volume_threshold, 1000);
-        assert_eq!(s.node_ipv4().unwrap(), Ipv4Addr::new(192, 0, 2, 1));
-        assert_eq!(s.smf.upfs[0].dnns, ["ims"]);
-        let d = s.dnns().unwrap();
-        assert_eq!(d[0].slices, [(1, Some(0x010203))]);
-        assert!(d[0].dns_v4.is_empty());
+        let c = SmfConfig::new(&s).unwrap();
+        assert_eq!(c.session.urr.period, Duration::from_secs(30));
+        assert_eq!(c.session.urr.volume_threshold, 1000);
+        assert_eq!(c.node, Ipv4Addr::new(192, 0, 2, 1));
+        assert_eq!(c.upfs[0].dnns, ["ims"]);
+        assert!(c.upfs[0].serves("ims") && !c.upfs[0].serves("internet"));
+        assert_eq!(
+            c.dnns[0].slices,
+            [Snssai {
+                sst: 1,
+                sd: Some(0x010203)
+            }]
+        );
+        assert!(c.dnns[0].dns_v4.is_empty());
     }
 
     #[test]
@@ -463,6 +628,37 @@ mod tests {
             ("", env(&[("HEXCORE_SMF__NODE_ID", "host")])),
         ] {
             assert!(Settings::from_toml_and_env(toml, vars).is_err(), "{toml}");
+        }
+    }
+
+    /// An error names the key it is about.
+    #[test]
+    fn errors_name_the_key() {
+        for (toml, key) in [
+            ("[smf]\nnode_id = \"host\"\n", "smf.node_id"),
+            ("[[smf.dnns]]\nname = \"a\"\npool = \"10.0.0.1/24\"\n", "smf.dnns.pool"),
+            (
+                "[[smf.dnns]]\nname = \"a\"\npool = \"10.0.0.0/24\"\nslices = [\"1:01\"]\n",
+                "smf.dnns.slices",
+            ),
+            ("[smf]\ndnns = []\n", "smf.dnns"),
+            ("[smf]\nupfs = []\n", "smf.upfs"),
+            (
+                "[[smf.upfs]]\naddress = \"127.0.0.1:8805\"\ndnns = [\"nope\"]\n",
+                "smf.upfs.dnns",
+            ),
+            ("[smf.pfcp]\nt1_ms = 0\n", "smf.pfcp.t1_ms"),
+            (
+                "[smf.pfcp]\nheartbeat_interval_secs = 0\n",
+                "smf.pfcp.heartbeat_interval_secs",
+            ),
+            ("[smf.qos]\nmtu = 500\n", "smf.qos.mtu"),
+            ("[smf.nas]\nt3592_ms = 0\n", "smf.nas.t3592_ms"),
+        ] {
+            match Settings::from_toml_and_env(toml, env(&[])) {
+                Err(SettingsError::Invalid { key: k, .. }) => assert_eq!(k, key, "{toml}"),
+                other => panic!("{toml}: {other:?}"),
+            }
         }
     }
 }

@@ -1,5 +1,82 @@
-//! Metric names of the SMF (Prometheus), in one place. The sans-IO core reports
-//! [`crate::Event`]s; the glue turns them into these metrics.
+//! What the SMF reports: the sans-IO core (the [`crate::Smf`] and its PDU sessions)
+//! emits [`Event`]s; the glue turns them into the metrics named here (Prometheus) and
+//! log lines.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// Things worth a metric or a log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A PDU session is established (the Accept left).
+    SessionEstablished {
+        /// SUPI.
+        supi: String,
+        /// PDU Session ID.
+        pdu_session_id: u8,
+        /// DNN.
+        dnn: String,
+        /// Address.
+        ue_ipv4: Ipv4Addr,
+    },
+    /// A PDU session establishment was rejected.
+    EstablishmentRejected {
+        /// SUPI.
+        supi: String,
+        /// PDU Session ID.
+        pdu_session_id: u8,
+        /// 5GSM cause sent.
+        cause: u8,
+        /// Why, as a metric label.
+        reason: &'static str,
+    },
+    /// A PDU session is gone.
+    SessionReleased {
+        /// SUPI.
+        supi: String,
+        /// PDU Session ID.
+        pdu_session_id: u8,
+        /// How (`ue`, `network`, `local`, `an_failure`, `timeout`).
+        how: &'static str,
+    },
+    /// A 5GSM or N2 procedure ran (`procedure`, `outcome`).
+    Procedure {
+        /// Name.
+        procedure: &'static str,
+        /// `ok`, `rejected`, `failed`.
+        outcome: &'static str,
+    },
+    /// A PFCP association changed state.
+    Association {
+        /// The UPF.
+        upf: SocketAddr,
+        /// Up or down.
+        up: bool,
+    },
+    /// A UPF restarted (new Recovery Time Stamp): its sessions are re-established.
+    UpfRestarted {
+        /// The UPF.
+        upf: SocketAddr,
+    },
+    /// An N4 session was re-established on a UPF.
+    SessionRestored {
+        /// SUPI.
+        supi: String,
+        /// PDU Session ID.
+        pdu_session_id: u8,
+    },
+    /// A 5GSM retransmission (T3591, T3592).
+    Retransmission {
+        /// The timer.
+        timer: &'static str,
+    },
+    /// A PFCP message that was answered with an error or ignored (label).
+    PfcpError {
+        /// What.
+        what: &'static str,
+    },
+    /// Something odd, for the log.
+    Warning(String),
+}
 
 /// Gauge: PDU sessions (all states).
 pub const SESSIONS: &str = "hexcore_smf_pdu_sessions";
@@ -29,9 +106,6 @@ pub const USAGE_RECORDS: &str = "hexcore_smf_usage_records_total";
 pub const USAGE_OCTETS: &str = "hexcore_smf_usage_octets_total";
 /// Counter: usage batches the sink failed to store.
 pub const USAGE_SINK_FAILURES: &str = "hexcore_smf_usage_sink_failures_total";
-
-#[cfg(feature = "glue")]
-use crate::smf::Event;
 
 /// Turn one SMF event into metrics and a log line.
 #[cfg(feature = "glue")]

@@ -313,7 +313,7 @@ impl Lab {
     }
 
     pub fn with(settings: Settings) -> Lab {
-        let config = SmfConfig::new(settings).expect("settings");
+        let config = SmfConfig::new(&settings).expect("settings");
         let now = Instant::now();
         let dir = tempfile::tempdir().expect("tempdir");
         let sink = JsonLinesSink::open(dir.path().join("usage.jsonl")).expect("sink");
