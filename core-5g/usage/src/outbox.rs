@@ -57,7 +57,9 @@ pub struct Outbox {
     commands: mpsc::UnboundedSender<Command>,
 }
 
-/// The running outbox task.
+/// The running outbox task. It stops on [`OutboxTask::shutdown`], when every
+/// [`Outbox`] handle is dropped, or when this value is dropped (then without waiting
+/// for it).
 #[derive(Debug)]
 pub struct OutboxTask {
     shutdown: watch::Sender<bool>,
@@ -93,7 +95,7 @@ impl Outbox {
 
     /// Records of a report whose PFCP response waits for this acknowledgement (a
     /// Session Report Request, TS 29.244 §7.5.8): `Ok` once the sink has them durably;
-    /// `Err` means answer the UPF so that it keeps the usage (§7.5.9.1).
+    /// `Err` means answer the UPF so that it keeps the usage (§7.5.9).
     pub fn submit(&self, records: Vec<UsageRecord>) -> Ack<()> {
         let (tx, ack) = Ack::channel();
         if let Err(mpsc::error::SendError(Command::Submit(_, tx) | Command::Spool(_, tx))) =
@@ -105,7 +107,7 @@ impl Outbox {
     }
 
     /// Records of a report nobody can hold back (a Session Modification or Deletion
-    /// Response, TS 29.244 §7.5.5.3, §7.5.7.2): `Ok` once the spool has them durably;
+    /// Response, TS 29.244 §7.5.5.2, §7.5.7.2): `Ok` once the spool has them durably;
     /// they reach the sink later, also across restarts. `Err` means they are not
     /// durable (they are still delivered from memory while the process runs).
     pub fn spool(&self, records: Vec<UsageRecord>) -> Ack<()> {

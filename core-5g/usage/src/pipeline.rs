@@ -15,7 +15,7 @@
 //! Rules:
 //! - A direct batch (from [`Pipeline::submit`]) is tried once: its producer can make
 //!   the UPF send the usage again (a PFCP cause other than "accepted", TS 29.244
-//!   §7.5.9.1), so holding it through a retry would only delay that. While the sink is
+//!   §7.5.9), so holding it through a retry would only delay that. While the sink is
 //!   failing, direct batches are refused at once ([`StoreError::Unavailable`]).
 //! - A spooled batch (from [`Pipeline::spool`]) is acknowledged once the spool has it,
 //!   and is tried until the sink takes it, with a backoff from `retry_first` doubling

@@ -1,4 +1,4 @@
-//! One usage record: what one PFCP Usage Report (TS 29.244 §7.5.8.2 in a Session Report
+//! One usage record: what one PFCP Usage Report (TS 29.244 §7.5.8.3 in a Session Report
 //! Request, §7.5.5.2 in a Session Modification Response, §7.5.7.2 in a Session Deletion
 //! Response) measured, with the session context the SMF adds.
 //!

@@ -1,6 +1,6 @@
 //! The spool file: where usage that nobody can acknowledge waits for the sink.
 //!
-//! Reports in a PFCP Session Modification Response (TS 29.244 §7.5.5.3) or Session
+//! Reports in a PFCP Session Modification Response (TS 29.244 §7.5.5.2) or Session
 //! Deletion Response (§7.5.7.2) answer the SMF's own request: there is no response the
 //! SMF could hold back until the records are stored (as it does for a Session Report
 //! Request, §7.5.8), and the UPF forgets them once it has sent them. So they are
