@@ -40,4 +40,4 @@ pub use smf::{Event, Input, Output, SessionSummary, Smf, SmfConfig, UpfId, Usage
 pub use subscription::{
     Ambr, Subscription, SubscriptionAnswer, SubscriptionFailure, SubscriptionRequest, SubscriptionSource,
 };
-pub use usage::{JsonLinesSink, MemorySink, UsageRecord, UsageSink};
+pub use usage::{JsonLinesSink, UsageRecord, UsageSink};
