@@ -10,13 +10,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod conformance;
+mod links;
 mod nat;
 mod pcap;
+mod process;
 mod subscriber;
 mod time;
 mod ue;
 mod up;
 mod upf;
+mod user_plane;
 
 /// hexcore: the network core for community-owned 5G.
 #[derive(Parser)]
@@ -41,13 +44,16 @@ enum Command {
     /// Run the gNB/UE simulator against an AMF: the conformance scenarios (`run`), a
     /// registration load (`load`), the suite's subscribers as CSV (`subscribers`).
     Conformance(Box<conformance::Args>),
-    /// Start the control plane (AMF with the AUSF/UDM in process): no configuration
-    /// needed; `--config FILE` to change any of it. Stops cleanly on SIGTERM.
+    /// Start the whole core in one process: the AMF with the AUSF/UDM, the SMF, and the
+    /// UPF (unless `--no-upf`). No configuration needed; `--config FILE` to change any of
+    /// it. Metrics, health and the operator API on 127.0.0.1:9090. Stops cleanly on
+    /// SIGTERM.
     Up(up::Args),
     /// The UEs of a running `hexcore up`: list them, deregister one (operator API).
     Ue(ue::Args),
     /// Run a UPF alone (N4 PFCP, N3 GTP-U, N6 TUN), for an SMF elsewhere: another
-    /// `hexcore up --no-upf`, or another vendor's SMF. Needs CAP_NET_ADMIN.
+    /// `hexcore up --no-upf`, or another vendor's SMF. Needs CAP_NET_ADMIN. Metrics and
+    /// health on 127.0.0.1:9091.
     Upf(upf::Args),
 }
 

@@ -1,9 +1,10 @@
 //! `hexcore up`: the whole core in one process — the AMF with the AUSF/UDM in process,
-//! the SMF behind N11 channels, the UPF on N4/N3/N6. Thin on purpose: parse the
-//! arguments, split the one configuration file into each function's sections (none is
-//! needed: the defaults run), open the UDR under the data directory (the same one
-//! `hexcore subscriber` provisions), start the functions, and stop them in reverse order
-//! on SIGTERM or SIGINT.
+//! the SMF behind N11 channels, the UPF on N4/N3/N6 — as a short composition over
+//! hexcore-service's contract. Parse the arguments, split the one configuration file
+//! into each function's sections (none is needed: the defaults run), open the UDR under
+//! the data directory (the same one `hexcore subscriber` provisions), declare the
+//! services and their orders; the task manager starts them, serves the HTTP endpoint
+//! and stops them on SIGTERM or SIGINT.
 //!
 //! Start order UPF → SMF → AMF: the SMF's first PFCP Association Setup finds the UPF
 //! listening, and no UE can ask for anything before both are there. Stop order AMF →
@@ -14,10 +15,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use hexcore_amf::glue::{self, LogFormat, Server, SmfLink, udm::UdmApiBackend};
-use hexcore_smf::subscription::{BoxFuture, Subscription, SubscriptionFailure, SubscriptionSource};
-use hexcore_udm::{Imsi, LocalUdm, RocksStore, UdmApi};
+use hexcore_amf::glue::{AmfService, SmfLink};
+use hexcore_service::{LogFormat, TaskManager, init_logging};
+use hexcore_smf::glue::SmfService;
+use hexcore_udm::{LocalUdm, RocksStore, UdmApi};
 use tokio::sync::mpsc;
+
+use crate::links::{UdmApiBackend, UdmSubscriptions};
+use crate::process::ProcessSettings;
+use crate::user_plane::UserPlane;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -46,12 +52,12 @@ pub struct Args {
 }
 
 /// Which function owns which top-level section of the configuration file.
-const AMF_SECTIONS: [&str; 4] = ["amf", "n2", "nas", "metrics"];
+const AMF_SECTIONS: [&str; 3] = ["amf", "n2", "nas"];
 const OTHER_SECTIONS: [&str; 2] = ["smf", "upf"];
 
 pub fn run(args: &Args) -> ExitCode {
-    glue::init_logging(args.log_format);
-    let (amf_settings, smf_settings, mut upf_settings) = match load_settings(args.config.as_deref()) {
+    init_logging(args.log_format);
+    let mut settings = match load_settings(args.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hexcore up: {e}");
@@ -70,23 +76,13 @@ pub fn run(args: &Args) -> ExitCode {
     };
     crate::subscriber::print_hn_keys(&udm.udm().hn_public_keys());
     // The UPF's usage journal lives with the rest of the data unless configured apart.
-    if upf_settings.upf.data_dir == hexcore_upf::Settings::default().upf.data_dir {
-        upf_settings.upf.data_dir = args.data_dir.join("upf");
+    if settings.upf.upf.data_dir == hexcore_upf::Settings::default().upf.data_dir {
+        settings.upf.upf.data_dir = args.data_dir.join("upf");
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("hexcore up: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let settings = AllSettings {
-        amf: amf_settings,
-        smf: smf_settings,
-        upf: upf_settings,
-    };
-    match runtime.block_on(serve(settings, udm, &args.data_dir, !args.no_nat, !args.no_upf)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let metrics = &settings.process.metrics;
+    let http = metrics.enabled.then_some(metrics.bind);
+    match compose(settings, udm, &args.data_dir, !args.no_nat, !args.no_upf) {
+        Ok(services) => crate::process::serve("hexcore up", http, services),
         Err(e) => {
             eprintln!("hexcore up: {e:#}");
             ExitCode::from(2)
@@ -97,163 +93,84 @@ pub fn run(args: &Args) -> ExitCode {
 /// Every function's settings from one file: each parses its own sections (and its
 /// `HEXCORE_<SECTION>__…` variables); a section nobody owns is an error, so a typo does
 /// not silently fall back to a default.
-fn load_settings(
-    file: Option<&Path>,
-) -> Result<(hexcore_amf::Settings, hexcore_smf::Settings, hexcore_upf::Settings), String> {
-    let text = match file {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
-        None => String::new(),
-    };
+fn load_settings(file: Option<&Path>) -> Result<AllSettings, String> {
+    let text = hexcore_config::read(file).map_err(|e| e.to_string())?;
     settings_from(&text, std::env::vars().collect())
 }
 
-fn settings_from(
-    text: &str,
-    vars: Vec<(String, String)>,
-) -> Result<(hexcore_amf::Settings, hexcore_smf::Settings, hexcore_upf::Settings), String> {
+fn settings_from(text: &str, vars: Vec<(String, String)>) -> Result<AllSettings, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("invalid configuration: {e}"))?;
     let mut amf_part = toml::Table::new();
     for (key, value) in table {
         if AMF_SECTIONS.contains(&key.as_str()) {
             amf_part.insert(key, value);
-        } else if !OTHER_SECTIONS.contains(&key.as_str()) {
+        } else if !OTHER_SECTIONS.contains(&key.as_str()) && !crate::process::SECTIONS.contains(&key.as_str()) {
             return Err(format!(
-                "unknown section [{key}] in the configuration (known: {}, {})",
+                "unknown section [{key}] in the configuration (known: {}, {}, {})",
                 AMF_SECTIONS.join(", "),
-                OTHER_SECTIONS.join(", ")
+                OTHER_SECTIONS.join(", "),
+                crate::process::SECTIONS.join(", ")
             ));
         }
     }
     let amf_text = toml::to_string(&amf_part).map_err(|e| e.to_string())?;
-    let amf = hexcore_amf::Settings::from_toml_and_env(&amf_text, vars.clone()).map_err(|e| e.to_string())?;
-    let smf = hexcore_smf::Settings::from_toml_and_env(text, vars.clone()).map_err(|e| e.to_string())?;
-    let upf = hexcore_upf::Settings::from_toml_and_env(text, vars).map_err(|e| e.to_string())?;
-    Ok((amf, smf, upf))
+    let err = |e: hexcore_config::SettingsError| e.to_string();
+    Ok(AllSettings {
+        amf: hexcore_amf::Settings::from_toml_and_env(&amf_text, vars.clone()).map_err(err)?,
+        smf: hexcore_smf::Settings::from_toml_and_env(text, vars.clone()).map_err(err)?,
+        upf: hexcore_upf::Settings::from_toml_and_env(text, vars.clone()).map_err(err)?,
+        process: ProcessSettings::from_toml_and_env(text, vars).map_err(err)?,
+    })
 }
 
+#[derive(Debug)]
 struct AllSettings {
     amf: hexcore_amf::Settings,
     smf: hexcore_smf::Settings,
     upf: hexcore_upf::Settings,
+    process: ProcessSettings,
 }
 
-async fn serve(
+/// The services and their orders (see the module's notes), linked: the AMF and the SMF
+/// by two N11 channels, both to the in-process UDM through the binary's adapters.
+fn compose(
     settings: AllSettings,
     udm: Arc<LocalUdm<RocksStore>>,
     data_dir: &Path,
     nat: bool,
     with_upf: bool,
-) -> anyhow::Result<()> {
-    let AllSettings {
-        amf: amf_settings,
-        smf: smf_settings,
-        upf: upf_settings,
-    } = settings;
-    let dnns = smf_settings.dnns().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let pools: Vec<String> = dnns.iter().map(|d| d.pool.to_string()).collect();
-    // The user plane needs CAP_NET_ADMIN for its TUN. Without it the control plane
-    // still serves (registration, and PDU sessions answered #26 by the SMF), and the
-    // log says why.
-    let upf = if with_upf {
-        match hexcore_upf::Upf::start(upf_settings).await {
-            Ok(u) => Some(u),
-            Err(e) => {
-                tracing::error!("user plane unavailable (PDU sessions will be refused): {e:#}");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    if let Some(u) = &upf {
-        route_pools(&u.tun_name, &dnns);
-    }
-    let nat = match (&upf, nat) {
-        (Some(u), true) => crate::nat::Nat::up(&pools, &u.tun_name),
-        _ => None,
-    };
-    let (to_smf, from_amf) = mpsc::channel(4096);
-    let (to_amf, from_smf) = mpsc::channel(4096);
-    let usage_path = smf_settings.usage_record_path(data_dir);
+) -> anyhow::Result<TaskManager> {
+    let dnns = settings.smf.dnns().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let usage_path = settings.smf.usage_record_path(data_dir);
     let sink = hexcore_smf::JsonLinesSink::open(&usage_path)
         .map_err(|e| anyhow::anyhow!("usage records in {}: {e}", usage_path.display()))?;
-    let smf = hexcore_smf::Smf::start(
-        smf_settings,
+    tracing::info!(path = %usage_path.display(), "SMF: usage records");
+    let udm: Arc<dyn UdmApi> = udm;
+    let (to_smf, from_amf) = mpsc::channel(4096);
+    let (to_amf, from_smf) = mpsc::channel(4096);
+
+    let mut services = TaskManager::new("hexcore up");
+    let upf = with_upf.then(|| {
+        services.add(UserPlane {
+            upf: settings.upf,
+            dnns,
+            nat,
+        })
+    });
+    let smf = services.add(SmfService::new(
+        settings.smf,
         to_amf,
         from_amf,
         Arc::new(UdmSubscriptions(udm.clone())),
         Box::new(sink),
-    )
-    .await?;
-    let backend = Arc::new(UdmApiBackend(udm));
-    let amf = Server::start_dedicated(amf_settings, backend, Some(SmfLink { to_smf, from_smf })).await?;
-    tracing::info!(
-        n2_udp = %amf.udp_addr,
-        n2_sctp = ?amf.sctp_addr,
-        http = ?amf.metrics_addr,
-        n4 = %smf.n4_addr,
-        upf_n4 = ?upf.as_ref().map(|u| u.pfcp_addr),
-        n3 = ?upf.as_ref().map(|u| u.n3_addr),
-        n6 = ?upf.as_ref().map(|u| u.tun_name.clone()),
-        usage = %usage_path.display(),
-        "hexcore up: running"
-    );
-    glue::shutdown_signal().await;
-    tracing::info!("shutting down");
-    amf.shutdown().await;
-    if let Some(u) = upf {
-        u.shutdown().await;
-    }
-    drop(nat);
-    smf.shutdown().await;
-    Ok(())
-}
-
-/// Every DNN's UE pool is routed into the UPF's TUN (the TUN's own subnet already is), so
-/// that downlink traffic for any pool reaches N6.
-fn route_pools(tun: &str, dnns: &[hexcore_smf::settings::Dnn]) {
-    let iface = match hexcore_netdev::Interface::new(tun) {
-        Ok(i) => i,
-        Err(e) => return tracing::warn!("N6: cannot route the UE pools into {tun}: {e}"),
-    };
-    for d in dnns {
-        match iface.add_route(std::net::IpAddr::V4(d.pool.network), d.pool.len) {
-            Ok(()) => tracing::info!(pool = %d.pool, dnn = %d.name, %tun, "N6: UE pool routed into the TUN"),
-            // The TUN's own subnet is routed already (EEXIST).
-            Err(hexcore_netdev::Error::Sys { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => tracing::warn!(pool = %d.pool, "N6: cannot route the UE pool into {tun}: {e}"),
-        }
-    }
-}
-
-/// The SMF's subscription data from the in-process UDM (Nudm_SDM_Get, TS 29.503).
-struct UdmSubscriptions(Arc<LocalUdm<RocksStore>>);
-
-impl SubscriptionSource for UdmSubscriptions {
-    fn subscription(&self, supi: String) -> BoxFuture<'_, Result<Subscription, SubscriptionFailure>> {
-        Box::pin(async move {
-            let imsi = Imsi::parse(&supi).map_err(|_| SubscriptionFailure::UnknownSubscriber)?;
-            match self.0.subscription_data(imsi).await {
-                Ok(d) => Ok(Subscription {
-                    nssai: d
-                        .nssai
-                        .iter()
-                        .map(|s| hexcore_sbi::Snssai { sst: s.sst, sd: s.sd })
-                        .collect(),
-                    dnns: d.dnns,
-                    ambr: hexcore_smf::subscription::Ambr {
-                        uplink_bps: d.ambr.uplink_bps,
-                        downlink_bps: d.ambr.downlink_bps,
-                    },
-                }),
-                Err(hexcore_udm::Error::UnknownSubscriber(_)) => Err(SubscriptionFailure::UnknownSubscriber),
-                Err(e) => {
-                    tracing::warn!(%supi, "subscription data: {e}");
-                    Err(SubscriptionFailure::Unavailable)
-                }
-            }
-        })
-    }
+    ));
+    let amf = services.add(AmfService::new(
+        settings.amf,
+        Arc::new(UdmApiBackend(udm)),
+        Some(SmfLink { to_smf, from_smf }),
+    ));
+    services.stop_order([Some(amf), upf, Some(smf)].into_iter().flatten());
+    Ok(services)
 }
 
 #[cfg(test)]
@@ -263,10 +180,11 @@ mod tests {
     #[test]
     fn shipped_example_is_the_defaults_of_every_function() {
         let text = include_str!("../config/hexcore.example.toml");
-        let (amf, smf, upf) = settings_from(text, Vec::new()).unwrap();
-        assert_eq!(amf, hexcore_amf::Settings::default());
-        assert_eq!(smf, hexcore_smf::Settings::default());
-        assert_eq!(upf, hexcore_upf::Settings::default());
+        let s = settings_from(text, Vec::new()).unwrap();
+        assert_eq!(s.amf, hexcore_amf::Settings::default());
+        assert_eq!(s.smf, hexcore_smf::Settings::default());
+        assert_eq!(s.upf, hexcore_upf::Settings::default());
+        assert_eq!(s.process, ProcessSettings::default());
     }
 
     #[test]
@@ -277,12 +195,16 @@ mod tests {
             ("HEXCORE_UPF__N3_ADDRESS".to_string(), "192.0.2.7".to_string()),
             ("HEXCORE_AMF__PLMN__MCC".to_string(), "001".to_string()),
             ("HEXCORE_SMF__USAGE__PERIOD_SECS".to_string(), "30".to_string()),
+            ("HEXCORE_METRICS__BIND".to_string(), "127.0.0.1:19090".to_string()),
         ];
-        let (amf, smf, upf) = settings_from("[upf]\nworkers = 2\n", vars).unwrap();
-        assert_eq!(amf.amf.plmn.mcc, "001");
-        assert_eq!(smf.smf.usage.period_secs, 30);
-        assert_eq!(upf.upf.workers, 2);
-        assert_eq!(upf.upf.n3_address.to_string(), "192.0.2.7");
+        let s = settings_from("[upf]\nworkers = 2\n[metrics]\nenabled = false\n", vars).unwrap();
+        assert_eq!(s.amf.amf.plmn.mcc, "001");
+        assert_eq!(s.smf.smf.usage.period_secs, 30);
+        assert_eq!(s.upf.upf.workers, 2);
+        assert_eq!(s.upf.upf.n3_address.to_string(), "192.0.2.7");
+        assert!(!s.process.metrics.enabled);
+        assert_eq!(s.process.metrics.bind.to_string(), "127.0.0.1:19090");
         assert!(settings_from("[smf]\nbind = 7\n", Vec::new()).is_err());
+        assert!(settings_from("[metrics]\nbindd = \"127.0.0.1:1\"\n", Vec::new()).is_err());
     }
 }

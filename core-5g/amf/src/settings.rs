@@ -5,7 +5,7 @@
 //!
 //! The shipped example `config/hexcore.example.toml` is parsed by a test below.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -26,8 +26,6 @@ pub struct Settings {
     pub n2: N2Settings,
     /// NAS security and timers.
     pub nas: NasSettings,
-    /// Prometheus endpoint.
-    pub metrics: MetricsSettings,
 }
 
 /// Identity of the AMF and the network it serves.
@@ -123,16 +121,6 @@ pub struct NasSettings {
     pub max_retransmissions: u8,
 }
 
-/// Prometheus endpoint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MetricsSettings {
-    /// Serve /metrics at all.
-    pub enabled: bool,
-    /// Address of the HTTP listener.
-    pub bind: SocketAddr,
-}
-
 impl Default for AmfSettings {
     fn default() -> Self {
         Self {
@@ -194,17 +182,8 @@ impl Default for NasSettings {
     }
 }
 
-impl Default for MetricsSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9090),
-        }
-    }
-}
-
 /// The sections this function owns; `HEXCORE_<OTHER>__…` variables belong to others.
-const SECTIONS: [&str; 4] = ["amf", "n2", "nas", "metrics"];
+const SECTIONS: [&str; 3] = ["amf", "n2", "nas"];
 
 impl Settings {
     /// Defaults, then the file if given, then the process environment.

@@ -11,6 +11,8 @@
 //! Usage records are written on the SMF task itself, synchronously: the Session Report
 //! Response that acknowledges them is sent only after the sink returned (see
 //! [`crate::usage`]).
+//!
+//! [`SmfService`] is the SMF as one service of a process (hexcore-service's contract).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use hexcore_nas::SmCause;
 use hexcore_sbi::{AmfRequest, SmContextRef, SmfRequest};
+use hexcore_service::{BoxFuture, Readiness, RunningService, Service, StartContext};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -130,6 +133,64 @@ impl Running {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
         tracing::info!("SMF stopped");
+    }
+}
+
+/// The SMF before it runs: its settings, its N11 channels, its subscription source and
+/// its usage sink (see [`Smf::start`]).
+pub struct SmfService {
+    settings: Settings,
+    amf_tx: mpsc::Sender<AmfRequest>,
+    smf_rx: mpsc::Receiver<SmfRequest>,
+    subscriptions: Arc<dyn SubscriptionSource>,
+    sink: Box<dyn UsageSink>,
+}
+
+impl SmfService {
+    /// What [`Smf::start`] takes, started by the process's task manager.
+    pub fn new(
+        settings: Settings,
+        amf_tx: mpsc::Sender<AmfRequest>,
+        smf_rx: mpsc::Receiver<SmfRequest>,
+        subscriptions: Arc<dyn SubscriptionSource>,
+        sink: Box<dyn UsageSink>,
+    ) -> Self {
+        Self {
+            settings,
+            amf_tx,
+            smf_rx,
+            subscriptions,
+            sink,
+        }
+    }
+}
+
+impl Service for SmfService {
+    fn name(&self) -> &str {
+        "smf"
+    }
+
+    fn start(self: Box<Self>, _: StartContext) -> BoxFuture<'static, anyhow::Result<Box<dyn RunningService>>> {
+        Box::pin(async move {
+            let s = *self;
+            let running = Smf::start(s.settings, s.amf_tx, s.smf_rx, s.subscriptions, s.sink).await?;
+            Ok(Box::new(running) as Box<dyn RunningService>)
+        })
+    }
+}
+
+impl RunningService for Running {
+    /// Ready while the SMF task runs (it ends only on shutdown, or by a bug).
+    fn ready(&self) -> Readiness {
+        if self.task.is_finished() {
+            Readiness::NotReady("the SMF task has ended".into())
+        } else {
+            Readiness::Ready
+        }
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
     }
 }
 

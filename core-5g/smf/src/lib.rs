@@ -45,4 +45,4 @@ pub use subscription::{
     Ambr, Subscription, SubscriptionAnswer, SubscriptionFailure, SubscriptionRequest, SubscriptionSource,
 };
 pub use telemetry::Event;
-pub use usage::{JsonLinesSink, MemorySink, UsageRecord, UsageSink};
+pub use usage::{JsonLinesSink, UsageRecord, UsageSink};

@@ -204,20 +204,6 @@ impl UsageSink for JsonLinesSink {
     }
 }
 
-/// A sink that keeps records in memory (tests, or a process that has no disk).
-#[derive(Debug, Default, Clone)]
-pub struct MemorySink(pub std::sync::Arc<std::sync::Mutex<Vec<UsageRecord>>>);
-
-impl UsageSink for MemorySink {
-    fn record(&mut self, records: &[UsageRecord]) -> io::Result<()> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("usage memory sink poisoned"))?
-            .extend_from_slice(records);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,5 +24,5 @@ pub mod settings;
 pub mod telemetry;
 
 pub use control::{ControlConfig, Event, Input, Transmit, UpfControl};
-pub use glue::{Running, Upf, run_until_signal};
+pub use glue::{Running, Upf, UpfService};
 pub use settings::{Settings, SettingsError};

@@ -1,7 +1,7 @@
 //! Metric names of the UPF (Prometheus), in one place. The sans-IO control reports
 //! [`crate::Event`]s and the workers keep per-batch counts; the glue turns both into
-//! these metrics (through the process's `metrics` recorder: in `hexcore up` the
-//! AMF's `/metrics` endpoint serves them).
+//! these metrics (through the process's `metrics` recorder, served on the process's
+//! `/metrics`: `hexcore up`'s, or `hexcore upf`'s own).
 
 /// Counter: packets forwarded (label `direction`: uplink, downlink).
 pub const PACKETS: &str = "hexcore_upf_packets_total";

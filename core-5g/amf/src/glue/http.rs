@@ -1,7 +1,7 @@
-//! The AMF's HTTP endpoint: Prometheus `/metrics` and a small operator API.
+//! The AMF's operator API, served on the process's HTTP endpoint (hexcore-service's,
+//! beside `/metrics`):
 //!
 //! ```text
-//! GET  /metrics                      Prometheus text format
 //! GET  /v1/ues                       every UE the AMF knows (JSON)
 //! POST /v1/ues/{supi}/deregister     network-initiated deregistration (TS 24.501 §5.5.2.3)
 //! ```
@@ -13,11 +13,10 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use super::n2::ToAmf;
 use crate::amf::UeSummary;
@@ -43,38 +42,17 @@ pub enum OperatorResponse {
     Deregistered(bool),
 }
 
-#[derive(Clone)]
-struct AppState {
-    prometheus: PrometheusHandle,
-    to_amf: mpsc::Sender<ToAmf>,
-}
-
-/// Serve until shutdown.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    prometheus: PrometheusHandle,
-    to_amf: mpsc::Sender<ToAmf>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let app = axum::Router::new()
-        .route("/metrics", get(metrics))
+/// The routes, answered by the AMF task behind `to_amf`.
+pub fn router(to_amf: mpsc::Sender<ToAmf>) -> axum::Router {
+    axum::Router::new()
         .route("/v1/ues", get(list_ues))
         .route("/v1/ues/{supi}/deregister", post(deregister))
-        .with_state(AppState { prometheus, to_amf });
-    let stop = async move {
-        let _ = shutdown.changed().await;
-    };
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
-        tracing::warn!("HTTP endpoint stopped: {e}");
-    }
+        .with_state(AppState { to_amf })
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.prometheus.render(),
-    )
-        .into_response()
+#[derive(Clone)]
+struct AppState {
+    to_amf: mpsc::Sender<ToAmf>,
 }
 
 async fn ask(s: &AppState, request: OperatorRequest) -> Result<OperatorResponse, Response> {

@@ -1,17 +1,15 @@
-//! The running AMF: listeners, association tasks, the AMF task and the metrics
-//! endpoint, with a clean shutdown.
+//! The running AMF: listeners, association tasks and the AMF task, with a clean
+//! shutdown; the operator API's routes for the process's HTTP endpoint.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::Context as _;
 use hexcore_sctp::Transport;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+pub use hexcore_service::BoxFuture;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -21,12 +19,10 @@ use crate::amf::{Amf, AmfConfig, AssocId, Input, Output};
 use crate::settings::Settings;
 use crate::udm::{UdmRequest, UdmResponse};
 use hexcore_sbi::{AmfRequest, SmfRequest};
+use hexcore_service::{Readiness, RunningService};
 
-/// A boxed `Send` future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// How the glue reaches the AUSF/UDM: in process (`hexcore_udm::LocalUdm`, through
-/// [`crate::glue::udm`] with the `udm` feature) or, later, over the network.
+/// How the glue reaches the AUSF/UDM: in process (`hexcore up` adapts
+/// `hexcore_udm::LocalUdm` to it) or, later, over the network.
 pub trait UdmBackend: Send + Sync + 'static {
     /// Answer one request (never fails: failures are a [`UdmResponse::Failed`]).
     fn call(&self, request: UdmRequest) -> BoxFuture<'_, UdmResponse>;
@@ -39,12 +35,11 @@ pub struct Server {
     pub udp_addr: SocketAddr,
     /// Where kernel SCTP listens, when the kernel has it.
     pub sctp_addr: Option<SocketAddr>,
-    /// Where /metrics is served.
-    pub metrics_addr: Option<SocketAddr>,
+    /// The AMF task's inbox, for the operator API.
+    to_amf: mpsc::Sender<ToAmf>,
     shutdown: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
     amf: JoinHandle<()>,
-    metrics: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -99,62 +94,52 @@ impl Server {
             tracing::info!("this kernel has no SCTP: N2 on SCTP over UDP only");
         }
 
-        // Metrics are worth a warning, not a refusal to serve N2.
-        let listener = if settings.metrics.enabled {
-            match tokio::net::TcpListener::bind(settings.metrics.bind).await {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    tracing::warn!("metrics endpoint on {} not available: {e}", settings.metrics.bind);
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let (metrics_addr, metrics) = match listener {
-            Some(listener) => {
-                let addr = listener.local_addr()?;
-                tracing::info!(%addr, "HTTP: Prometheus metrics at /metrics, operator API at /v1");
-                (
-                    Some(addr),
-                    Some(tokio::spawn(super::http::serve(
-                        listener,
-                        prometheus(),
-                        to_amf.clone(),
-                        shutdown_rx.clone(),
-                    ))),
-                )
-            }
-            None => (None, None),
-        };
-
         let seed: u32 = rand::random();
         let amf = Amf::new(config, seed);
-        drop(to_amf);
         let amf = tokio::spawn(amf_task(amf, amf_rx, udm, smf, shutdown_rx));
         Ok(Server {
             udp_addr,
             sctp_addr,
-            metrics_addr,
+            to_amf,
             shutdown,
             listeners,
             amf,
-            metrics,
         })
     }
 
-    /// Stop every task, in reverse order of start: listeners and associations, the
-    /// AMF task, then metrics.
+    /// The operator API (`/v1/ues…`), for the process's HTTP endpoint.
+    pub fn operator_api(&self) -> axum::Router {
+        super::http::router(self.to_amf.clone())
+    }
+
+    /// Stop every task, in reverse order of start: listeners and associations, then
+    /// the AMF task.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         for l in self.listeners {
             let _ = l.await;
         }
         let _ = self.amf.await;
-        if let Some(m) = self.metrics {
-            let _ = m.await;
-        }
         tracing::info!("AMF stopped");
+    }
+}
+
+impl RunningService for Server {
+    fn ready(&self) -> Readiness {
+        amf_task_readiness(&self.to_amf)
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
+    }
+}
+
+/// Ready while the AMF task holds its inbox (it ends only on shutdown, or by a bug).
+fn amf_task_readiness(to_amf: &mpsc::Sender<ToAmf>) -> Readiness {
+    if to_amf.is_closed() {
+        Readiness::NotReady("the AMF task has ended".into())
+    } else {
+        Readiness::Ready
     }
 }
 
@@ -170,13 +155,14 @@ pub struct DedicatedServer {
     pub udp_addr: SocketAddr,
     /// Where kernel SCTP listens, when the kernel has it.
     pub sctp_addr: Option<SocketAddr>,
-    /// Where /metrics is served.
-    pub metrics_addr: Option<SocketAddr>,
+    /// The AMF task's inbox, for the operator API.
+    to_amf: mpsc::Sender<ToAmf>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-type Addresses = (SocketAddr, Option<SocketAddr>, Option<SocketAddr>);
+/// What the AMF thread hands back once it serves.
+type Started = (SocketAddr, Option<SocketAddr>, mpsc::Sender<ToAmf>);
 
 impl Server {
     /// [`Server::start_with_smf`] on a thread named `amf` with its own runtime (see
@@ -186,7 +172,7 @@ impl Server {
         udm: Arc<dyn UdmBackend>,
         smf: Option<SmfLink>,
     ) -> anyhow::Result<DedicatedServer> {
-        let (ready_tx, ready_rx) = oneshot::channel::<anyhow::Result<Addresses>>();
+        let (ready_tx, ready_rx) = oneshot::channel::<anyhow::Result<Started>>();
         let (stop, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("amf".into())
@@ -204,7 +190,7 @@ impl Server {
                             let _ = ready_tx.send(Err(e));
                         }
                         Ok(server) => {
-                            let _ = ready_tx.send(Ok((server.udp_addr, server.sctp_addr, server.metrics_addr)));
+                            let _ = ready_tx.send(Ok((server.udp_addr, server.sctp_addr, server.to_amf.clone())));
                             // A dropped handle stops the AMF as a shutdown does.
                             let _ = stop_rx.await;
                             server.shutdown().await;
@@ -213,14 +199,14 @@ impl Server {
                 });
             })
             .context("AMF thread")?;
-        let (udp_addr, sctp_addr, metrics_addr) = match ready_rx.await {
+        let (udp_addr, sctp_addr, to_amf) = match ready_rx.await {
             Ok(r) => r?,
             Err(_) => anyhow::bail!("the AMF thread ended before it started"),
         };
         Ok(DedicatedServer {
             udp_addr,
             sctp_addr,
-            metrics_addr,
+            to_amf,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -228,6 +214,11 @@ impl Server {
 }
 
 impl DedicatedServer {
+    /// The operator API (`/v1/ues…`), for the process's HTTP endpoint.
+    pub fn operator_api(&self) -> axum::Router {
+        super::http::router(self.to_amf.clone())
+    }
+
     /// Stop the AMF (as [`Server::shutdown`]) and wait for its thread.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -239,19 +230,14 @@ impl DedicatedServer {
     }
 }
 
-/// The one global Prometheus recorder (a process has one metrics recorder).
-fn prometheus() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
-            }
-            handle
-        })
-        .clone()
+impl RunningService for DedicatedServer {
+    fn ready(&self) -> Readiness {
+        amf_task_readiness(&self.to_amf)
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
+    }
 }
 
 /// The AMF task: the only owner of the [`Amf`].

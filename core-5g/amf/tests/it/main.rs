@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-#[cfg(feature = "udm")]
 mod real_udm;
 mod server;
 mod sessions;

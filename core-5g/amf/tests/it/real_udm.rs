@@ -1,11 +1,10 @@
 //! The AMF with the real AUSF/UDM (`hexcore_udm::LocalUdm` on a `MemoryStore`) through
-//! the glue's adapter: SUCI Profile A and Profile B de-concealed by the UDM's SIDF,
-//! 5G-AKA vectors from the UDM's SQN management. Built with `--features udm`.
+//! the adapter `hexcore up` uses: SUCI Profile A and Profile B de-concealed by the UDM's
+//! SIDF, 5G-AKA vectors from the UDM's SQN management.
 
 use std::sync::Arc;
 
 use hexcore_amf::glue::UdmBackend;
-use hexcore_amf::glue::udm::UdmApiBackend;
 use hexcore_nas::Message;
 use hexcore_nas::ie::{MobileIdentity, Plmn as NasPlmn, ProtectionScheme, SchemeOutput, Suci, SuciImsi};
 use hexcore_ngap::procedures::InitialContextSetupRequest;
@@ -14,6 +13,12 @@ use hexcore_udm::{HnScheme, LocalUdm, MemoryStore, NewSubscriber, Snssai, Udm, U
 use rand::SeedableRng;
 
 use crate::common::*;
+
+// The adapter lives in the binary (no network function's crate depends on another's);
+// its one source is compiled here too.
+#[path = "../../../../src/links/amf_udm.rs"]
+mod amf_udm;
+use amf_udm::UdmApiBackend;
 
 fn real_udm() -> (Arc<dyn UdmApi>, Vec<hexcore_udm::HnPublicKey>) {
     real_udm_with(None)

@@ -1,7 +1,9 @@
 //! The glue end to end: a real N2 association over SCTP/UDP (hexcore-sctp's N2 API)
-//! to a started AMF on 127.0.0.1 with free ports, NG Setup and a whole registration,
-//! /metrics, then a clean shutdown.
+//! to an AMF started as a service of a process (hexcore-service's task manager and HTTP
+//! endpoint) on 127.0.0.1 with free ports, NG Setup and a whole registration, /metrics
+//! and the operator API on the process's endpoint, then a clean shutdown.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +18,9 @@ use hexcore_ngap::procedures::{
     UplinkNasTransport,
 };
 use hexcore_sctp::{AssociationEvent, N2Association, Transport};
+use hexcore_service::{Endpoint, RunningService, Service, StartContext, TaskManager};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
 
 use crate::common::*;
 
@@ -51,15 +55,43 @@ fn test_settings() -> Settings {
     s.n2.bind = "127.0.0.1".parse().unwrap();
     s.n2.udp_port = 0;
     s.n2.kernel_sctp = false;
-    s.metrics.bind = "127.0.0.1:0".parse().unwrap();
     s
+}
+
+/// The AMF on the test's runtime as a service, telling the test where N2 listens.
+struct TestAmf {
+    udm: Arc<dyn UdmBackend>,
+    n2: oneshot::Sender<SocketAddr>,
+}
+
+impl Service for TestAmf {
+    fn name(&self) -> &str {
+        "amf"
+    }
+
+    fn start(self: Box<Self>, context: StartContext) -> BoxFuture<'static, anyhow::Result<Box<dyn RunningService>>> {
+        Box::pin(async move {
+            let server = Server::start(test_settings(), self.udm).await?;
+            context.add_routes(server.operator_api());
+            let _ = self.n2.send(server.udp_addr);
+            Ok(Box::new(server) as Box<dyn RunningService>)
+        })
+    }
 }
 
 #[tokio::test]
 async fn ng_setup_and_registration_over_sctp_udp_then_shutdown() {
     let udm = Arc::new(SharedUdm(Mutex::new(FakeUdm::new())));
-    let server = Server::start(test_settings(), udm).await.unwrap();
-    let a = N2Association::connect(Transport::Udp, None, server.udp_addr)
+    let endpoint = Endpoint::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let http_addr = endpoint.local_addr();
+    let (n2, n2_addr) = oneshot::channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut process = TaskManager::new("test");
+    process.add(TestAmf { udm, n2 });
+    let process = tokio::spawn(process.run(Some(endpoint), async move {
+        let _ = stopped.await;
+    }));
+    let a = N2Association::connect(Transport::Udp, None, n2_addr.await.unwrap())
         .await
         .unwrap();
 
@@ -102,9 +134,12 @@ async fn ng_setup_and_registration_over_sctp_udp_then_shutdown() {
     let rc = ue.protect(&Message::from(RegistrationComplete::new(MmHeader::default())));
     send_ngap(&a, 1, ul(rc).build().unwrap()).await;
 
-    // Metrics are served.
+    // Metrics are served, and the AMF is ready.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let http_addr = server.metrics_addr.unwrap();
+    assert_eq!(
+        http(http_addr, "GET", "/readyz").await,
+        (200, "amf: ready\n".to_string())
+    );
     let (status, text) = http(http_addr, "GET", "/metrics").await;
     assert_eq!(status, 200);
     assert!(text.contains("hexcore_amf_gnbs_connected"), "{text}");
@@ -134,9 +169,12 @@ async fn ng_setup_and_registration_over_sctp_udp_then_shutdown() {
         Message::DeregistrationRequestUeTerminated(_)
     ));
 
-    tokio::time::timeout(Duration::from_secs(10), server.shutdown())
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), process)
         .await
-        .expect("clean shutdown");
+        .expect("clean shutdown")
+        .unwrap()
+        .unwrap();
 }
 
 /// One HTTP/1.1 request; the status code and the body.

@@ -11,17 +11,19 @@
 //!
 //! [`Running::shutdown`] stops in reverse order: the PFCP task sends the final usage
 //! reports and waits (bounded) for the answers, writes a last journal checkpoint,
-//! then the workers stop and the TUN goes.
+//! then the workers stop and the TUN goes. [`UpfService`] is the UPF as one service of
+//! a process (hexcore-service's contract).
 
 mod workers;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use hexcore_netdev::{BatchSocket, Offload, SocketOptions, Tun};
+use hexcore_service::{BoxFuture, Readiness, RunningService, Service, StartContext};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -264,6 +266,46 @@ impl Running {
     }
 }
 
+/// The UPF before it runs: its settings.
+#[derive(Debug)]
+pub struct UpfService(pub Settings);
+
+/// What a stop may take beyond the wait for the final reports' answers: the workers'
+/// last batch (their sockets time out every 100 ms) and the last journal checkpoint.
+const STOP_MARGIN: Duration = Duration::from_secs(5);
+
+impl Service for UpfService {
+    fn name(&self) -> &str {
+        "upf"
+    }
+
+    fn stop_bound(&self) -> Duration {
+        Duration::from_millis(self.0.upf.shutdown_report_timeout_ms) + STOP_MARGIN
+    }
+
+    fn start(self: Box<Self>, _: StartContext) -> BoxFuture<'static, anyhow::Result<Box<dyn RunningService>>> {
+        Box::pin(async move {
+            let running = Upf::start(self.0).await?;
+            Ok(Box::new(running) as Box<dyn RunningService>)
+        })
+    }
+}
+
+impl RunningService for Running {
+    /// Ready while the PFCP task runs (it ends only on shutdown, or by a bug).
+    fn ready(&self) -> Readiness {
+        if self.control.is_finished() {
+            Readiness::NotReady("the PFCP task has ended".into())
+        } else {
+            Readiness::Ready
+        }
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
+    }
+}
+
 fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -421,34 +463,4 @@ async fn drain(control: &mut UpfControl, sock: &tokio::net::UdpSocket, n3: &UdpS
     while let Some(e) = control.poll_event() {
         crate::telemetry::record(&e);
     }
-}
-
-/// Start the UPF and run until SIGTERM or SIGINT, then stop cleanly (what
-/// `hexcore upf` runs).
-pub async fn run_until_signal(settings: Settings) -> anyhow::Result<()> {
-    let running = Upf::start(settings).await?;
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    running.shutdown().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-/// The address the N3 side should advertise when none is configured.
-pub fn default_n3_address() -> Ipv4Addr {
-    Ipv4Addr::LOCALHOST
 }
