@@ -16,7 +16,7 @@ use crate::extension::ExtensionHeader;
 
 crate::code_enum! {
     /// GTP-U message type (TS 29.281 §6.1, Table 6.1-1).
-    pub enum MessageType {
+    pub enum MessageType: u8 {
         /// Echo Request (§7.2.1).
         EchoRequest = 1,
         /// Echo Response (§7.2.2).
@@ -37,7 +37,7 @@ crate::code_enum! {
 crate::code_enum! {
     /// Next Extension Header Type (TS 29.281 §5.2.1, Table 5.2.1-3). The values
     /// reserved for the control plane (1, 2, 0xC1, 0xC2) are `Unknown` here.
-    pub enum ExtensionHeaderType {
+    pub enum ExtensionHeaderType: u8 {
         /// No more extension headers: ends the chain.
         NoMoreExtensionHeaders = 0x00,
         /// Long PDCP PDU Number, comprehension not required (§5.2.2.2A).
