@@ -246,6 +246,8 @@ pub(crate) mod tests {
             (Ok(g), Ok(p)) => {
                 assert_eq!(g.teid, p.teid());
                 assert_eq!(g.payload.start, p.payload_offset());
+                assert_eq!(g.payload.end, p.message_len());
+                assert_eq!(g.trailing_octets, p.trailing_octets().len());
                 assert_eq!(p.message_type(), MessageType::GPdu);
             }
             (Ok(_), Err(e)) => panic!("fast path accepts what the view refuses: {e:?}"),

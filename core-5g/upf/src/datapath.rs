@@ -246,14 +246,16 @@ pub enum Notice {
 pub enum Uplink<'t> {
     /// Write the T-PDU at `payload` (a range of the datagram) to N6.
     ToN6 {
-        /// The inner packet.
+        /// The inner packet: the T-PDU the GTP-U Length field declares. Octets after
+        /// it in the datagram (padding some gNBs add) are not part of it: the worker
+        /// sees them as `payload.end < datagram.len()` and counts them.
         payload: Range<usize>,
         /// What was counted for it.
         charge: Charge<'t>,
     },
     /// Forward the T-PDU over GTP-U (N9, an uplink FAR with Outer Header Creation).
     ToTunnel {
-        /// The inner packet.
+        /// The inner packet, as for [`Uplink::ToN6`].
         payload: Range<usize>,
         /// Where to.
         tunnel: Tunnel,

@@ -9,6 +9,10 @@ pub const PACKETS: &str = "hexcore_upf_packets_total";
 pub const BYTES: &str = "hexcore_upf_bytes_total";
 /// Counter: packets dropped (labels `direction`, `reason`).
 pub const DROPS: &str = "hexcore_upf_drops_total";
+/// Counter: uplink G-PDUs forwarded whose N3 datagram was longer than the GTP-U
+/// message (trailing padding, as open5gs's test gNB sends): only the T-PDU the
+/// Length field declares was forwarded and counted (TS 29.281 §5.1).
+pub const N3_PADDED_GPDUS: &str = "hexcore_upf_n3_padded_gpdus_total";
 /// Gauge: PFCP sessions.
 pub const SESSIONS: &str = "hexcore_upf_sessions";
 /// Gauge: associated CP functions.

@@ -232,15 +232,27 @@ impl Net {
     }
 
     fn uplink(&mut self, teid: u32, payload: usize) -> Result<usize, DropReason> {
-        let mut buf = vec![0u8; MAX_ENCAP_HEADER_LEN + 28 + payload];
+        self.uplink_padded(teid, payload, 0)
+    }
+
+    /// An uplink G-PDU whose datagram carries `padding` zero octets after the message
+    /// its Length field declares.
+    fn uplink_padded(&mut self, teid: u32, payload: usize, padding: usize) -> Result<usize, DropReason> {
+        let mut buf = vec![0u8; MAX_ENCAP_HEADER_LEN + 28 + payload + padding];
         let inner = ip_udp(UE_IP, Ipv4Addr::new(198, 51, 100, 1), payload);
-        buf[MAX_ENCAP_HEADER_LEN..].copy_from_slice(&inner);
+        buf[MAX_ENCAP_HEADER_LEN..][..inner.len()].copy_from_slice(&inner);
         let frame = encap_uplink_in_place(&mut buf, MAX_ENCAP_HEADER_LEN, inner.len(), teid, Some(9)).unwrap();
+        let datagram = frame.start..frame.end + padding;
         let tables = self.upf.tables().load_full();
         let mut notices = Vec::new();
-        let r = match datapath::uplink(&tables, self.now, &buf[frame.clone()], &mut |n| notices.push(n)) {
+        let r = match datapath::uplink(&tables, self.now, &buf[datagram.clone()], &mut |n| notices.push(n)) {
             Uplink::ToN6 { payload, .. } => {
-                assert_eq!(&buf[frame][payload.clone()], &inner[..], "the T-PDU, untouched");
+                assert_eq!(
+                    &buf[datagram.clone()][payload.clone()],
+                    &inner[..],
+                    "the T-PDU, untouched"
+                );
+                assert_eq!(datagram.len() - payload.end, padding, "the padding, left out");
                 Ok(payload.len())
             }
             Uplink::Dropped(r) => Err(r),
@@ -369,6 +381,24 @@ fn establishment_with_choose_and_exact_counts_in_the_final_report() {
     let (_, teid2) = n.establish(0x52, gnb_far(), volume_urr());
     assert_eq!(teid2, 0x101);
     assert!(!n.upf.tables().load().uplink.contains_key(&0x100));
+}
+
+#[test]
+fn a_padded_gpdu_forwards_and_counts_the_declared_t_pdu_only() {
+    let mut n = Net::new();
+    n.associate();
+    let (seid, teid) = n.establish(0x51, gnb_far(), volume_urr());
+    // open5gs's test gNB pads its G-PDUs with zeros after the message the Length field
+    // declares (TS 29.281 §5.1): the T-PDU goes out, the padding does not, and only
+    // the T-PDU is counted.
+    assert_eq!(n.uplink_padded(teid, 100, 6), Ok(128));
+    assert_eq!(n.uplink_padded(teid, 100, 1), Ok(128));
+    let Message::SessionDeletionResponse(r) = n.request(Pdu::session(seid, SessionDeletionRequest::new())).message
+    else {
+        panic!()
+    };
+    let v = volume(&r.usage_reports[0]);
+    assert_eq!((v.uplink_volume, v.uplink_packets), (Some(256), Some(2)));
 }
 
 #[test]
