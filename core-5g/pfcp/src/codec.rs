@@ -436,6 +436,12 @@ macro_rules! int_ie {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         pub struct $name(pub $t);
 
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&self.0, f)
+            }
+        }
+
         impl $crate::codec::IeValue for $name {
             fn decode(value: &[u8], ie: $crate::ie::IeType) -> Result<Self, $crate::error::Error> {
                 let mut r = $crate::codec::Reader::new(value, ie);
@@ -478,9 +484,29 @@ macro_rules! flags_ie {
                 $name { bits, octets: $def }
             }
 
+            /// No flag set.
+            pub const fn empty() -> Self {
+                $name::new(0)
+            }
+
             /// Is every flag of `flag` set?
             pub const fn contains(&self, flag: $t) -> bool {
                 self.bits & flag == flag
+            }
+
+            /// Is any flag of `flags` set?
+            pub const fn intersects(&self, flags: $t) -> bool {
+                self.bits & flags != 0
+            }
+
+            /// Is no flag set?
+            pub const fn is_empty(&self) -> bool {
+                self.bits == 0
+            }
+
+            /// Set the flags of `flags`.
+            pub fn insert(&mut self, flags: $t) {
+                self.bits |= flags;
             }
         }
 

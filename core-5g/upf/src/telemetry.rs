@@ -73,13 +73,9 @@ pub fn record(event: &Event) {
         }
         Event::CpUnreachable { node } => tracing::warn!(%node, "CP function not answering heartbeats"),
         Event::SessionEstablished { seid, cp_seid } => {
-            tracing::debug!(
-                seid = format!("{seid:#x}"),
-                cp_seid = format!("{cp_seid:#x}"),
-                "session established"
-            );
+            tracing::debug!(%seid, %cp_seid, "session established");
         }
-        Event::SessionDeleted { seid } => tracing::debug!(seid = format!("{seid:#x}"), "session deleted"),
+        Event::SessionDeleted { seid } => tracing::debug!(%seid, "session deleted"),
         Event::Sessions(n) => metrics::gauge!(SESSIONS).set(*n as f64),
         Event::UsageReported {
             seid,
@@ -87,12 +83,13 @@ pub fn record(event: &Event) {
             trigger,
             usage,
         } => {
-            metrics::counter!(USAGE_REPORTS, "trigger" => format!("{trigger:#x}")).increment(1);
+            // The label is the trigger bits in hex (TS 29.244 §8.2.41), e.g. 0x800 TERMR.
+            metrics::counter!(USAGE_REPORTS, "trigger" => format!("{:#x}", trigger.bits)).increment(1);
             metrics::counter!(USAGE_REPORTED_BYTES).increment(usage.counts.total_octets());
             tracing::debug!(
-                seid = format!("{seid:#x}"),
-                urr_id,
-                trigger,
+                %seid,
+                urr_id = urr_id.0,
+                trigger = trigger.bits,
                 octets = usage.counts.total_octets(),
                 "usage reported"
             );
@@ -100,8 +97,8 @@ pub fn record(event: &Event) {
         Event::UsageCarried { seid, urr_id, usage } => {
             metrics::counter!(USAGE_CARRIED_BYTES).increment(usage.counts.total_octets());
             tracing::warn!(
-                seid = format!("{seid:#x}"),
-                urr_id,
+                %seid,
+                urr_id = urr_id.0,
                 octets = usage.counts.total_octets(),
                 "usage report not acknowledged: merged back, sent again with the next report"
             );
@@ -116,9 +113,9 @@ pub fn record(event: &Event) {
             metrics::counter!(USAGE_LOST, "reason" => *reason).increment(1);
             metrics::counter!(USAGE_LOST_BYTES).increment(usage.counts.total_octets());
             tracing::warn!(
-                seid = format!("{seid:#x}"),
-                cp_seid = format!("{cp_seid:#x}"),
-                urr_id,
+                %seid,
+                %cp_seid,
+                urr_id = urr_id.0,
                 octets = usage.counts.total_octets(),
                 uplink_octets = usage.counts.uplink_octets,
                 downlink_octets = usage.counts.downlink_octets,
@@ -130,7 +127,7 @@ pub fn record(event: &Event) {
         }
         Event::DownlinkDataReport { seid, pdr_id } => {
             metrics::counter!(DOWNLINK_DATA_REPORTS).increment(1);
-            tracing::debug!(seid = format!("{seid:#x}"), pdr_id, "downlink data report");
+            tracing::debug!(%seid, pdr_id = pdr_id.0, "downlink data report");
         }
         Event::Dropped { reason, packets } => {
             metrics::counter!(DROPS, "direction" => "downlink", "reason" => reason.as_str()).increment(*packets);

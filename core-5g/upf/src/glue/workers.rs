@@ -182,7 +182,7 @@ pub(crate) struct Shared {
     pub tables: Arc<ArcSwap<Tables>>,
     pub stop: Arc<AtomicBool>,
     pub stats: Arc<DataPathStats>,
-    pub notices: tokio::sync::mpsc::Sender<Notice>,
+    pub notices: tokio::sync::mpsc::UnboundedSender<Notice>,
     pub n3_address: IpAddr,
     pub mtu: usize,
     pub batch: usize,
@@ -213,7 +213,7 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
     let vnet_none = [0u8; 64];
     let mut coalescer = crate::offload::Coalescer::new();
     let mut notify = |n: Notice| {
-        let _ = shared.notices.try_send(n);
+        let _ = shared.notices.send(n);
     };
     while !shared.stop.load(Ordering::Relaxed) {
         match sock.recv_batch(&mut batch) {
@@ -427,7 +427,7 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
     // Where the segments of a super-packet are rebuilt, one at a time.
     let mut segment = vec![0u8; HEADROOM + 65536];
     let mut notify = |n: Notice| {
-        let _ = shared.notices.try_send(n);
+        let _ = shared.notices.send(n);
     };
     while !shared.stop.load(Ordering::Relaxed) {
         let tables = shared.tables.load();
