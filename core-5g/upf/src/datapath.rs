@@ -227,8 +227,9 @@ impl DropReason {
 /// one of its timers is due), never by scanning. The glue's channel is therefore
 /// unbounded, and stays short: a URR notifies only when its attention flag goes from
 /// clear to set, and only the control side clears it ([`UrrShared::take_attention`]),
-/// so at most one notice per URR is queued; a session notifies once per buffering
-/// period, which only the control side ends.
+/// when it looks at the URR (on a notice or at its timer) — one notice per look at
+/// most; a session notifies once per buffering period, which only the control side
+/// ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// The first downlink packet of a buffering period hit a BUFF+NOCP FAR.

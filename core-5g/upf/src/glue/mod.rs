@@ -174,8 +174,9 @@ impl Upf {
 
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(DataPathStats::default());
-        // Unbounded, yet short: at most one notice per URR and per session is queued
-        // (see `Notice`); a lost notice would leave its URR unlooked-at.
+        // Unbounded, yet short: a URR notifies once per look of the control side, a
+        // session once per buffering period (see `Notice`); a lost notice would leave
+        // its URR unlooked-at until its next timer, or for ever.
         let (notice_tx, notice_rx) = mpsc::unbounded_channel::<Notice>();
         let shared = Shared {
             tables: control.tables(),
