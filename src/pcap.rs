@@ -301,16 +301,10 @@ fn user_plane_datagram(d: &UdpDatagram) -> Vec<UserPlaneReport> {
     }
     let parsed = hexcore_gtpu::Packet::new_checked(&d.payload[..]).and_then(|p| {
         let repr = hexcore_gtpu::Repr::parse(&p)?;
-        Ok((
-            p.message_type(),
-            repr.teid,
-            repr.to_vec()?,
-            p.message_len(),
-            p.trailing_octets(),
-        ))
+        Ok((p.message_type(), repr.teid, repr.to_vec()?, p.message_len()))
     });
     vec![match parsed {
-        Ok((t, teid, again, message_len, trailing)) => {
+        Ok((t, teid, again, message_len)) => {
             let qfi = hexcore_gtpu::parse_gpdu(&d.payload)
                 .ok()
                 .and_then(|v| v.qfi)
@@ -318,7 +312,7 @@ fn user_plane_datagram(d: &UdpDatagram) -> Vec<UserPlaneReport> {
                 .unwrap_or_default();
             // The message is what the Length field declares; padding after it is not
             // re-encoded (TS 29.281 §5.1), so it is compared without.
-            let message = d.payload.get(..message_len).unwrap_or(&d.payload);
+            let (message, trailing) = d.payload.split_at(message_len.min(d.payload.len()));
             let error =
                 (again != message).then(|| format!("GTP-U re-encode differs: {}", first_difference(message, &again)));
             let mut r = report("gtpu", Some(format!("{t:?}")), format!("TEID={teid:#x}{qfi}"), error);
