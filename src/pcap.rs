@@ -5,7 +5,10 @@
 //! Conformance labs judge a core first on whether it decodes and produces exactly what the
 //! specs say; this command turns any capture (ours, a test lab's, a commercial gNB's) into
 //! that check. A message that fails to decode or to re-encode byte for byte is a failure,
-//! and any failure makes the exit code 1.
+//! and any failure makes the exit code 1. What peers do that the specs tolerate but that
+//! is worth knowing — a GTP-U datagram longer than its message (padding after the
+//! Length field's end, as open5gs's test gNB sends) — is a warning: reported, counted,
+//! and the exit code stays 0.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +61,11 @@ pub fn run(args: &Args) -> ExitCode {
     } else {
         print_text(&report);
     }
+    exit_code(&report)
+}
+
+/// 0 when nothing failed (warnings do not count), 1 otherwise.
+fn exit_code(report: &Report) -> ExitCode {
     if report.summary.failures == 0 {
         ExitCode::SUCCESS
     } else {
@@ -89,6 +97,8 @@ pub struct UserPlaneReport {
     pub detail: String,
     /// Decode or re-encode failure.
     pub error: Option<String>,
+    /// Something the specs tolerate but a peer should not do (GTP-U padding).
+    pub warning: Option<String>,
 }
 
 /// One SCTP user message and what its NGAP (and NAS) decoded to.
@@ -128,6 +138,9 @@ pub struct Summary {
     pub gtpu_messages: u64,
     /// Messages (NGAP or NAS) that failed to decode or to re-encode to the same bytes.
     pub failures: u64,
+    /// Messages that decoded and re-encoded, with something worth a look (GTP-U
+    /// padding); they do not fail the run.
+    pub warnings: u64,
     pub retransmissions_dropped: u64,
     pub bad_sctp_checksums: u64,
     pub malformed_sctp: u64,
@@ -172,6 +185,7 @@ pub fn analyse(bytes: &[u8], extra_udp_ports: &[u16]) -> Result<Report, hexcore_
                     _ => summary.gtpu_messages += 1,
                 }
                 summary.failures += u64::from(report.error.is_some());
+                summary.warnings += u64::from(report.warning.is_some());
                 user_plane.push(report);
             }
         }
@@ -245,6 +259,7 @@ fn user_plane_datagram(d: &UdpDatagram) -> Vec<UserPlaneReport> {
         message,
         detail,
         error,
+        warning: None,
     };
     if d.src.port() == PFCP_PORT || d.dst.port() == PFCP_PORT {
         let mut out = Vec::new();
@@ -286,21 +301,43 @@ fn user_plane_datagram(d: &UdpDatagram) -> Vec<UserPlaneReport> {
     }
     let parsed = hexcore_gtpu::Packet::new_checked(&d.payload[..]).and_then(|p| {
         let repr = hexcore_gtpu::Repr::parse(&p)?;
-        Ok((p.message_type(), repr.teid, repr.to_vec()?))
+        Ok((p.message_type(), repr.teid, repr.to_vec()?, p.message_len()))
     });
     vec![match parsed {
-        Ok((t, teid, again)) => {
+        Ok((t, teid, again, message_len)) => {
             let qfi = hexcore_gtpu::parse_gpdu(&d.payload)
                 .ok()
                 .and_then(|v| v.qfi)
                 .map(|q| format!(" QFI={q}"))
                 .unwrap_or_default();
-            let error = (again != d.payload)
-                .then(|| format!("GTP-U re-encode differs: {}", first_difference(&d.payload, &again)));
-            report("gtpu", Some(format!("{t:?}")), format!("TEID={teid:#x}{qfi}"), error)
+            // The message is what the Length field declares; padding after it is not
+            // re-encoded (TS 29.281 §5.1), so it is compared without.
+            let (message, trailing) = d.payload.split_at(message_len.min(d.payload.len()));
+            let error =
+                (again != message).then(|| format!("GTP-U re-encode differs: {}", first_difference(message, &again)));
+            let mut r = report("gtpu", Some(format!("{t:?}")), format!("TEID={teid:#x}{qfi}"), error);
+            r.warning = padding_warning(message_len, trailing);
+            r
         }
         Err(e) => report("gtpu", None, String::new(), Some(format!("GTP-U decode: {e}"))),
     }]
+}
+
+/// The warning for octets after a GTP-U message in its datagram: Wireshark shows them
+/// as trailing, open5gs's UPF and hexcore's forward the declared T-PDU only.
+fn padding_warning(message_len: usize, trailing: &[u8]) -> Option<String> {
+    if trailing.is_empty() {
+        return None;
+    }
+    let what = if trailing.iter().all(|b| *b == 0) {
+        "zero padding"
+    } else {
+        "not zeros"
+    };
+    Some(format!(
+        "GTP-U datagram has {} octets after the {message_len}-octet message its Length field declares ({what}); ignored",
+        trailing.len()
+    ))
 }
 
 fn nas_message(bytes: &[u8]) -> NasReport {
@@ -369,11 +406,14 @@ fn print_text(report: &Report) {
         if let Some(e) = &m.error {
             println!("    FAIL {e}");
         }
+        if let Some(w) = &m.warning {
+            println!("    WARN {w}");
+        }
     }
     let s = &report.summary;
     let skipped: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!(
-        "{} frames, {} SCTP packets, {} NGAP messages, {} NAS messages, {} PFCP messages, {} GTP-U messages, {} failures; {} retransmissions dropped; skipped: {}",
+        "{} frames, {} SCTP packets, {} NGAP messages, {} NAS messages, {} PFCP messages, {} GTP-U messages, {} failures, {} warnings; {} retransmissions dropped; skipped: {}",
         s.frames,
         s.sctp_packets,
         s.ngap_messages,
@@ -381,6 +421,7 @@ fn print_text(report: &Report) {
         s.pfcp_messages,
         s.gtpu_messages,
         s.failures,
+        s.warnings,
         s.retransmissions_dropped,
         if skipped.is_empty() {
             "none".to_string()
@@ -390,5 +431,77 @@ fn print_text(report: &Report) {
     );
     if let Some(e) = &s.file_error {
         println!("FAIL capture file: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use hexcore_capture::link::{build_ipv4, build_udp};
+    use hexcore_capture::{LinkType, Writer};
+
+    use super::*;
+
+    // srsRAN Project tests/unittests/gtpu/gtpu_test_shared.h gtpu_ping_vec_teid_1 (its
+    // first 40 octets: the 8-octet header and the first 32 of the ping), with its
+    // Length field set to those 32: a G-PDU to TEID 1.
+    static GPDU_TEID_1: [u8; 40] = [
+        0x30, 0xff, 0x00, 0x20, 0x00, 0x00, 0x00, 0x01, 0x45, 0x00, 0x00, 0x54, 0xe8, 0x83, 0x40, 0x00, 0x40, 0x01,
+        0xfa, 0x00, 0xac, 0x10, 0x00, 0x03, 0xac, 0x10, 0x00, 0x01, 0x08, 0x00, 0x2c, 0xbe, 0xb4, 0xa4, 0x00, 0x01,
+        0xd3, 0x45, 0x61, 0x63,
+    ];
+
+    /// A raw-IP capture of GTP-U datagrams between two gNB/UPF addresses on 2152.
+    fn capture(datagrams: &[&[u8]]) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new(), LinkType::Raw).unwrap();
+        for (i, d) in datagrams.iter().enumerate() {
+            let frame = build_ipv4(
+                Ipv4Addr::new(10, 0, 0, 1),
+                Ipv4Addr::new(10, 0, 0, 2),
+                17,
+                &build_udp(2152, 2152, d),
+            );
+            w.write(1_700_000_000_000_000_000 + i as u64, &frame).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn gtpu_padding_is_a_warning_not_a_failure() {
+        // The G-PDU as it is, then with the zero padding open5gs's test gNB adds.
+        let mut padded = GPDU_TEID_1.to_vec();
+        padded.extend_from_slice(&[0; 6]);
+        let report = analyse(&capture(&[&GPDU_TEID_1, &padded]), &[]).unwrap();
+        assert_eq!(report.summary.gtpu_messages, 2);
+        assert_eq!((report.summary.failures, report.summary.warnings), (0, 1));
+        assert_eq!(exit_code(&report), ExitCode::SUCCESS);
+        let [exact, with_padding] = &report.user_plane[..] else {
+            panic!("{:?}", report.user_plane)
+        };
+        assert_eq!((&exact.error, &exact.warning), (&None, &None));
+        assert_eq!(with_padding.message.as_deref(), Some("GPdu"));
+        assert_eq!(with_padding.detail, "TEID=0x1");
+        assert_eq!(with_padding.error, None);
+        assert_eq!(
+            with_padding.warning.as_deref(),
+            Some(
+                "GTP-U datagram has 6 octets after the 40-octet message its Length field declares (zero padding); ignored"
+            )
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["summary"]["warnings"], 1);
+        assert!(json["user_plane"][1]["warning"].as_str().is_some());
+    }
+
+    #[test]
+    fn a_length_past_the_datagram_still_fails() {
+        let mut lying = GPDU_TEID_1;
+        lying[3] = 0x21; // declares 41 octets, the datagram has 40
+        let report = analyse(&capture(&[&lying]), &[]).unwrap();
+        assert_eq!((report.summary.failures, report.summary.warnings), (1, 0));
+        assert_eq!(exit_code(&report), ExitCode::FAILURE);
+        let error = report.user_plane[0].error.as_deref().unwrap_or_default();
+        assert!(error.starts_with("GTP-U decode: truncated"), "{error}");
     }
 }

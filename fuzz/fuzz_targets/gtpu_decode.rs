@@ -1,6 +1,6 @@
 //! GTP-U: arbitrary octets through the fast path, the view and the high-level form.
 //! Nothing panics; the fast path accepts nothing the view refuses and agrees with it
-//! on TEID and payload; what parses as a `Repr` emits into exactly `buffer_len()`
+//! on TEID, payload and trailing octets (padding after the declared message); what parses as a `Repr` emits into exactly `buffer_len()`
 //! octets that parse back to the same `Repr` and re-emit to the same octets; and the
 //! input used as a T-PDU survives `encap_in_place` → `parse_gpdu`.
 //! Seeds: the real datagrams of core-5g/gtpu's tests (srsRAN, go-gtp, Scapy).
@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
         (Ok(g), Ok(p)) => {
             assert_eq!(g.teid, p.teid());
             assert_eq!(g.payload.start, p.payload_offset());
-            assert_eq!(g.payload.end, data.len());
+            assert_eq!(g.payload.end, p.message_len());
+            assert_eq!(g.trailing_octets, data.len() - p.message_len());
             assert_eq!(p.message_type(), MessageType::GPdu);
         }
         (Ok(_), Err(e)) => panic!("parse_gpdu accepts what Packet::new_checked refuses: {e:?}"),

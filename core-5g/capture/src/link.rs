@@ -6,54 +6,23 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Link-layer header types (tcpdump.org LINKTYPE_ values) this crate understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LinkType {
-    /// LINKTYPE_NULL (0): BSD loopback, a 4-byte host-order address family.
-    Null,
-    /// LINKTYPE_ETHERNET (1).
-    Ethernet,
-    /// LINKTYPE_RAW (101): the frame is an IPv4 or IPv6 packet.
-    Raw,
-    /// LINKTYPE_LINUX_SLL (113): Linux "cooked" capture v1, as `tcpdump -i any` writes.
-    LinuxSll,
-    /// LINKTYPE_IPV4 (228).
-    Ipv4,
-    /// LINKTYPE_IPV6 (229).
-    Ipv6,
-    /// LINKTYPE_LINUX_SLL2 (276): Linux cooked capture v2.
-    LinuxSll2,
-    /// Any other link type.
-    Unknown(u32),
-}
-
-impl From<u32> for LinkType {
-    fn from(v: u32) -> Self {
-        match v {
-            0 => LinkType::Null,
-            1 => LinkType::Ethernet,
-            101 => LinkType::Raw,
-            113 => LinkType::LinuxSll,
-            228 => LinkType::Ipv4,
-            229 => LinkType::Ipv6,
-            276 => LinkType::LinuxSll2,
-            other => LinkType::Unknown(other),
-        }
-    }
-}
-
-impl From<LinkType> for u32 {
-    fn from(v: LinkType) -> u32 {
-        match v {
-            LinkType::Null => 0,
-            LinkType::Ethernet => 1,
-            LinkType::Raw => 101,
-            LinkType::LinuxSll => 113,
-            LinkType::Ipv4 => 228,
-            LinkType::Ipv6 => 229,
-            LinkType::LinuxSll2 => 276,
-            LinkType::Unknown(v) => v,
-        }
+hexcore_wire::code_enum! {
+    /// Link-layer header types (tcpdump.org LINKTYPE_ values) this crate understands.
+    pub enum LinkType: u32 {
+        /// LINKTYPE_NULL (0): BSD loopback, a 4-byte host-order address family.
+        Null = 0,
+        /// LINKTYPE_ETHERNET (1).
+        Ethernet = 1,
+        /// LINKTYPE_RAW (101): the frame is an IPv4 or IPv6 packet.
+        Raw = 101,
+        /// LINKTYPE_LINUX_SLL (113): Linux "cooked" capture v1, as `tcpdump -i any` writes.
+        LinuxSll = 113,
+        /// LINKTYPE_IPV4 (228).
+        Ipv4 = 228,
+        /// LINKTYPE_IPV6 (229).
+        Ipv6 = 229,
+        /// LINKTYPE_LINUX_SLL2 (276): Linux cooked capture v2.
+        LinuxSll2 = 276,
     }
 }
 

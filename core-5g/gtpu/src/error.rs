@@ -14,22 +14,13 @@ use crate::header::MessageType;
 pub enum Error {
     /// The datagram ended before a field that must be there: the 8-octet
     /// mandatory header, the 4 optional octets announced by E/S/PN, an extension
-    /// header, an IE, or the end the Length field announces.
+    /// header, an IE, or the end the Length field announces. (A datagram longer than
+    /// its message is not an error: see [`Packet`](crate::Packet) on trailing octets.)
     #[error("truncated: needed {needed} octets, got {got}")]
     Truncated {
         /// Octets needed to read the field.
         needed: usize,
         /// Octets available.
-        got: usize,
-    },
-    /// The datagram is longer than the message its Length field declares. A UDP
-    /// datagram carries exactly one GTP-U message, so trailing octets mean a
-    /// broken sender (or a wrong buffer length on this side).
-    #[error("length field declares {declared} octets, datagram has {got}")]
-    BadLength {
-        /// Octets the Length field declares (8 + Length).
-        declared: usize,
-        /// Octets in the datagram.
         got: usize,
     },
     /// The version field is not 1. GTP-U has no Version Not Supported message
@@ -124,7 +115,6 @@ impl Error {
     pub fn peer_action(&self) -> PeerAction {
         match self {
             Error::Truncated { .. }
-            | Error::BadLength { .. }
             | Error::UnsupportedVersion(_)
             | Error::GtpPrime
             | Error::BadExtensionHeader { .. }

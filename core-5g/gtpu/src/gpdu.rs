@@ -40,8 +40,12 @@ pub struct GpduView {
     pub qfi: Option<u8>,
     /// The sequence number, when the S flag is set.
     pub sequence_number: Option<u16>,
-    /// Where the T-PDU (the inner packet) is in the datagram.
+    /// Where the T-PDU (the inner packet) is in the datagram: up to the end of the
+    /// message the Length field declares.
     pub payload: Range<usize>,
+    /// Octets in the datagram after that message (padding some senders add, see
+    /// [`Packet`](crate::Packet)): not part of the T-PDU, to be counted by the caller.
+    pub trailing_octets: usize,
 }
 
 /// Check a received datagram and, if it is a G-PDU, find its TEID, QFI and T-PDU.
@@ -55,7 +59,7 @@ pub struct GpduView {
 #[inline]
 pub fn parse_gpdu(buf: &[u8]) -> Result<GpduView, Error> {
     let mut qfi = None;
-    let offset = header::walk(buf, |h| {
+    let payload = header::walk(buf, |h| {
         if h.header_type.unsupported_by_endpoint() {
             return Err(Error::UnsupportedExtensionHeader(h.header_type.value()));
         }
@@ -74,7 +78,8 @@ pub fn parse_gpdu(buf: &[u8]) -> Result<GpduView, Error> {
         teid: u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]),
         qfi,
         sequence_number,
-        payload: offset..buf.len(),
+        trailing_octets: buf.len() - payload.end,
+        payload,
     })
 }
 
@@ -205,6 +210,23 @@ mod tests {
             parse_gpdu(&SRSRAN_ECHO_REQUEST_SN_65535),
             Err(Error::NotGpdu(MessageType::EchoRequest))
         );
+    }
+
+    #[test]
+    fn decode_padded_gpdus() {
+        // srsRAN's ping with 6 zero octets after it, the shape of the G-PDUs in
+        // open5gs's test capture: the T-PDU is the declared one, the rest is counted.
+        let mut padded = SRSRAN_PING_EXT.to_vec();
+        padded.extend_from_slice(&[0; 6]);
+        let g = parse_gpdu(&padded).unwrap();
+        assert_eq!((g.teid, g.qfi, g.payload.clone()), (1, Some(1), 16..100));
+        assert_eq!(g.trailing_octets, 6);
+        assert_eq!(&padded[g.payload], &SRSRAN_PING_EXT[16..]);
+        assert_eq!(parse_gpdu(&SRSRAN_PING_EXT).unwrap().trailing_octets, 0);
+        // A Length past the end of the datagram is still refused.
+        let mut lying = padded;
+        lying[3] = 0x63; // declares 107 octets, the datagram has 106
+        assert_eq!(parse_gpdu(&lying), Err(Error::Truncated { needed: 107, got: 106 }));
     }
 
     #[test]

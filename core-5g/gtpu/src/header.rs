@@ -11,12 +11,14 @@
 //!  ---- then the extension headers: length (4-octet units), content, next type ----
 //! ```
 
+use core::ops::Range;
+
 use crate::error::Error;
 use crate::extension::ExtensionHeader;
 
 crate::code_enum! {
     /// GTP-U message type (TS 29.281 §6.1, Table 6.1-1).
-    pub enum MessageType {
+    pub enum MessageType: u8 {
         /// Echo Request (§7.2.1).
         EchoRequest = 1,
         /// Echo Response (§7.2.2).
@@ -37,7 +39,7 @@ crate::code_enum! {
 crate::code_enum! {
     /// Next Extension Header Type (TS 29.281 §5.2.1, Table 5.2.1-3). The values
     /// reserved for the control plane (1, 2, 0xC1, 0xC2) are `Unknown` here.
-    pub enum ExtensionHeaderType {
+    pub enum ExtensionHeaderType: u8 {
         /// No more extension headers: ends the chain.
         NoMoreExtensionHeaders = 0x00,
         /// Long PDCP PDU Number, comprehension not required (§5.2.2.2A).
@@ -129,10 +131,17 @@ mod field {
 ///
 /// [`Packet::new_checked`] checks the header once: version 1 and PT 1, the 4
 /// optional octets when E, S or PN is set, the Length field against the
-/// datagram (exactly: a UDP datagram is one GTP-U message), and every extension
-/// header of the chain. After that no accessor can panic, and
-/// [`Packet::extension_headers`] yields no error. (Getters never panic on an
-/// unchecked buffer either: a missing octet reads as 0, a setter skips it.)
+/// datagram, and every extension header of the chain. After that no accessor can
+/// panic, and [`Packet::extension_headers`] yields no error. (Getters never panic on
+/// an unchecked buffer either: a missing octet reads as 0, a setter skips it.)
+///
+/// The message is the 8 mandatory octets plus what the Length field declares
+/// (TS 29.281 §5.1: "the rest of the packet following the mandatory part"). A
+/// Length that runs past the datagram is refused ([`Error::Truncated`]); octets
+/// after the declared message are accepted and are not part of it: some senders
+/// pad (open5gs's test gNB pads G-PDUs with zeros; Wireshark shows them as
+/// trailing octets and open5gs's UPF forwards the declared T-PDU). The payload ends
+/// where the message ends; [`Packet::trailing_octets`] gives the rest.
 #[derive(Debug, Clone)]
 pub struct Packet<T: AsRef<[u8]>> {
     buffer: T,
@@ -156,6 +165,25 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// The checks of [`Packet::new_checked`] on an already wrapped buffer.
     pub fn check_len(&self) -> Result<(), Error> {
         walk(self.buffer.as_ref(), |_| Ok(())).map(|_| ())
+    }
+
+    /// Octets of the message: 8 plus the Length field, or the whole buffer when that
+    /// is shorter (only an unchecked packet can be).
+    pub fn message_len(&self) -> usize {
+        (HEADER_LEN + usize::from(self.length())).min(self.buffer.as_ref().len())
+    }
+
+    /// The octets after the message the Length field declares: padding some senders
+    /// add (see the type's documentation); empty for a datagram that is exactly one
+    /// message.
+    pub fn trailing_octets(&self) -> &[u8] {
+        self.buffer.as_ref().get(self.message_len()..).unwrap_or(&[])
+    }
+
+    /// The message without trailing octets.
+    fn message(&self) -> &[u8] {
+        let buf = self.buffer.as_ref();
+        buf.get(..self.message_len()).unwrap_or(buf)
     }
 
     /// The wrapped buffer.
@@ -251,28 +279,29 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The extension header chain. On a checked packet it yields no error.
     pub fn extension_headers(&self) -> ExtensionHeaders<'_> {
-        ExtensionHeaders::new(self.buffer.as_ref())
+        ExtensionHeaders::new(self.message())
     }
 
     /// Where the payload starts: after the header, the optional octets and the
     /// extension headers. For a G-PDU the payload is the T-PDU; for the other
     /// messages, the IEs.
     pub fn payload_offset(&self) -> usize {
-        let buf = self.buffer.as_ref();
-        let mut end = self.header_len().min(buf.len());
+        let message = self.message().len();
+        let mut end = self.header_len().min(message);
         for header in self.extension_headers() {
             match header {
                 Ok(h) => end += h.buffer_len(),
-                Err(_) => return buf.len(),
+                Err(_) => return message,
             }
         }
         end
     }
 
-    /// The payload: the T-PDU of a G-PDU, the IEs of the other messages.
+    /// The payload: the T-PDU of a G-PDU, the IEs of the other messages; it ends
+    /// where the message ends (trailing octets are not part of it).
     pub fn payload(&self) -> &[u8] {
         let offset = self.payload_offset();
-        self.buffer.as_ref().get(offset..).unwrap_or(&[])
+        self.message().get(offset..).unwrap_or(&[])
     }
 }
 
@@ -353,7 +382,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// The payload, writable (to build a T-PDU in place).
     pub fn payload_mut(&mut self) -> &mut [u8] {
         let offset = self.payload_offset();
-        self.buffer.as_mut().get_mut(offset..).unwrap_or(&mut [])
+        let end = self.message_len();
+        self.buffer.as_mut().get_mut(offset..end).unwrap_or(&mut [])
     }
 }
 
@@ -377,13 +407,15 @@ impl<T: AsRef<[u8]>> AsRef<[u8]> for Packet<T> {
 }
 
 /// Check a whole datagram as [`Packet::new_checked`] does, calling `visit` on each
-/// extension header of the chain (once, in order), and return the payload offset.
-/// The fast path and the view share it, so both accept the same datagrams.
+/// extension header of the chain (once, in order), and return where the payload is:
+/// from after the extension headers to the end of the message the Length field
+/// declares (octets after it are trailing, not payload). The fast path and the view
+/// share it, so both accept the same datagrams.
 #[inline]
 pub(crate) fn walk(
     buf: &[u8],
     mut visit: impl FnMut(ExtensionHeader<'_>) -> Result<(), Error>,
-) -> Result<usize, Error> {
+) -> Result<Range<usize>, Error> {
     let Some(header) = buf.get(..HEADER_LEN) else {
         return Err(Error::Truncated {
             needed: HEADER_LEN,
@@ -398,36 +430,34 @@ pub(crate) fn walk(
     if flags & field::PT == 0 {
         return Err(Error::GtpPrime);
     }
+    // TS 29.281 §5.1: the Length counts the octets after the mandatory 8. More octets
+    // than that in the datagram are trailing (padding), fewer is a broken message.
     let declared = HEADER_LEN + usize::from(u16::from_be_bytes([header[2], header[3]]));
-    if buf.len() < declared {
+    let Some(message) = buf.get(..declared) else {
         return Err(Error::Truncated {
             needed: declared,
             got: buf.len(),
         });
-    }
-    if buf.len() > declared {
-        return Err(Error::BadLength {
-            declared,
-            got: buf.len(),
-        });
-    }
+    };
     if flags & (field::E | field::S | field::PN) == 0 {
-        return Ok(HEADER_LEN);
+        return Ok(HEADER_LEN..declared);
     }
-    if buf.len() < LONG_HEADER_LEN {
+    if message.len() < LONG_HEADER_LEN {
         return Err(Error::Truncated {
             needed: LONG_HEADER_LEN,
-            got: buf.len(),
+            got: message.len(),
         });
     }
     if flags & field::E == 0 {
-        return Ok(LONG_HEADER_LEN);
+        return Ok(LONG_HEADER_LEN..declared);
     }
-    let mut chain = ExtensionHeaders::new(buf);
+    // The chain lives inside the message: a header running into the trailing octets
+    // is truncated, not completed by them.
+    let mut chain = ExtensionHeaders::new(message);
     for h in &mut chain {
         visit(h?)?;
     }
-    Ok(chain.pos)
+    Ok(chain.pos..declared)
 }
 
 /// The extension header chain (TS 29.281 §5.2): yields each header's type and
@@ -596,13 +626,6 @@ mod tests {
             let e = Packet::new_checked(&GO_GTP_ALL_FLAGS[..n]).unwrap_err();
             assert!(matches!(e, Error::Truncated { .. }), "{n}: {e:?}");
         }
-        // trailing octets
-        let mut long = GO_GTP_ALL_FLAGS.to_vec();
-        long.push(0);
-        assert_eq!(
-            Packet::new_checked(&long[..]).unwrap_err(),
-            Error::BadLength { declared: 24, got: 25 }
-        );
         // version 2 (a GTPv2-C header) and GTP'
         let mut v2 = GO_GTP_ALL_FLAGS;
         v2[0] = 0x48;
@@ -632,6 +655,38 @@ mod tests {
         assert_eq!(
             Packet::new_checked(&short[..]).unwrap_err(),
             Error::Truncated { needed: 12, got: 8 }
+        );
+    }
+
+    #[test]
+    fn trailing_octets_are_not_part_of_the_message() {
+        // The go-gtp message with four octets of zero padding after it, as open5gs's
+        // test gNB sends G-PDUs: the Length field (16) still says where it ends.
+        let mut padded = GO_GTP_ALL_FLAGS.to_vec();
+        padded.extend_from_slice(&[0; 4]);
+        let p = Packet::new_checked(&padded[..]).unwrap();
+        assert_eq!(p.message_len(), 24);
+        assert_eq!(p.trailing_octets(), [0; 4]);
+        assert_eq!(p.extension_headers().count(), 2);
+        assert_eq!(p.payload_offset(), 20);
+        assert_eq!(p.payload(), [0xde, 0xad, 0xbe, 0xef]);
+        // Without padding there is nothing trailing.
+        let exact = Packet::new_checked(&GO_GTP_ALL_FLAGS[..]).unwrap();
+        assert_eq!(exact.trailing_octets(), []);
+        // A chain that runs past the Length field is truncated even when trailing
+        // octets could complete it: the second UDP Port header claims 3 units, 16..28.
+        let mut past = padded.clone();
+        past[16] = 3;
+        assert_eq!(
+            Packet::new_checked(&past[..]).unwrap_err(),
+            Error::Truncated { needed: 28, got: 24 }
+        );
+        // A Length that runs past the datagram stays an error, padded or not.
+        let mut long = padded;
+        long[3] = 21; // declares 29 octets, the datagram has 28
+        assert_eq!(
+            Packet::new_checked(&long[..]).unwrap_err(),
+            Error::Truncated { needed: 29, got: 28 }
         );
     }
 

@@ -11,7 +11,7 @@ use crate::error::Error;
 
 crate::code_enum! {
     /// Information element type (TS 29.281 §8.1, Table 8.1-1).
-    pub enum IeType {
+    pub enum IeType: u8 {
         /// Recovery (§8.2): the restart counter, TV, 1 octet.
         Recovery = 14,
         /// Tunnel Endpoint Identifier Data I (§8.3): TV, 4 octets.

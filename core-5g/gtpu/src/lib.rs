@@ -30,50 +30,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// A code point enum with an `Unknown(u8)` variant: the wire layer never rejects
-/// a value it does not know.
-macro_rules! code_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this crate does not name.
-            Unknown(u8),
-        }
-
-        impl From<u8> for $name {
-            fn from(v: u8) -> Self {
-                match v {
-                    $( $value => $name::$variant, )*
-                    other => $name::Unknown(other),
-                }
-            }
-        }
-
-        impl From<$name> for u8 {
-            fn from(v: $name) -> u8 {
-                match v {
-                    $( $name::$variant => $value, )*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl $name {
-            /// The value on the wire.
-            pub fn value(self) -> u8 {
-                u8::from(self)
-            }
-        }
-    };
-}
-pub(crate) use code_enum;
+/// Code points with an `Unknown(n)` variant: the wire layer never rejects a value it
+/// does not know.
+pub(crate) use hexcore_wire::code_enum;
 
 mod error;
 pub mod extension;
@@ -287,6 +246,8 @@ pub(crate) mod tests {
             (Ok(g), Ok(p)) => {
                 assert_eq!(g.teid, p.teid());
                 assert_eq!(g.payload.start, p.payload_offset());
+                assert_eq!(g.payload.end, p.message_len());
+                assert_eq!(g.trailing_octets, p.trailing_octets().len());
                 assert_eq!(p.message_type(), MessageType::GPdu);
             }
             (Ok(_), Err(e)) => panic!("fast path accepts what the view refuses: {e:?}"),

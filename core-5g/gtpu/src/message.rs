@@ -104,11 +104,13 @@ impl<'a> Repr<'a> {
     /// safe too); the T-PDU, IE values and raw extension contents are borrowed.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>) -> Result<Repr<'a>, Error> {
         let buf: &'a [u8] = packet.bytes();
-        let offset = header::walk(buf, |_| Ok(()))?;
-        let extensions = ExtensionHeaders::new(buf)
+        let payload = header::walk(buf, |_| Ok(()))?;
+        // The message ends where its Length says; trailing octets are not part of it.
+        let message = buf.get(..payload.end).unwrap_or(buf);
+        let extensions = ExtensionHeaders::new(message)
             .map(|h| h.map(Extension::from_header))
             .collect::<Result<Vec<_>, _>>()?;
-        let body = buf.get(offset..).unwrap_or(&[]);
+        let body = buf.get(payload).unwrap_or(&[]);
         let message_type = packet.message_type();
         let message = match message_type {
             MessageType::GPdu => Message::GPdu(body),
@@ -516,6 +518,23 @@ mod tests {
             assert_eq!(r.buffer_len(), v.len());
             assert_eq!(r.to_vec().unwrap(), v);
         }
+    }
+
+    #[test]
+    fn padded_messages_decode_to_the_declared_message() {
+        // Zero padding after a G-PDU (open5gs's test gNB) and after an Echo Request:
+        // the Repr is the declared message's, and it re-encodes without the padding.
+        for v in [&SRSRAN_PING_EXT[..], &SRSRAN_ECHO_REQUEST_SN_0] {
+            let mut padded = v.to_vec();
+            padded.extend_from_slice(&[0; 10]);
+            let r = parse(&padded).unwrap();
+            assert_eq!(r, parse(v).unwrap());
+            assert_eq!(r.to_vec().unwrap(), v);
+        }
+        assert_eq!(
+            parse(&[&SRSRAN_PING_EXT[..], &[0; 3]].concat()).unwrap().message,
+            Message::GPdu(&SRSRAN_PING_EXT[16..])
+        );
     }
 
     // ---- Echo ----

@@ -253,48 +253,7 @@ pub(crate) fn iei_matches(octet: u8, iei: u8, half: bool) -> bool {
 
 /// Code points: an enum with one variant per value TS 24.501 names and
 /// `Unknown(n)` for the rest, so the wire layer never rejects a value.
-macro_rules! code_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this crate does not name.
-            Unknown(u8),
-        }
-
-        impl From<u8> for $name {
-            fn from(v: u8) -> Self {
-                match v {
-                    $( $value => $name::$variant, )*
-                    other => $name::Unknown(other),
-                }
-            }
-        }
-
-        impl From<$name> for u8 {
-            fn from(v: $name) -> u8 {
-                match v {
-                    $( $name::$variant => $value, )*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl $name {
-            /// The value on the wire.
-            pub fn value(self) -> u8 {
-                u8::from(self)
-            }
-        }
-    };
-}
-pub(crate) use code_enum;
+pub(crate) use hexcore_wire::code_enum;
 
 /// A code point carried in half an octet (type 1 IE).
 macro_rules! half_octet_enum {
@@ -306,7 +265,7 @@ macro_rules! half_octet_enum {
     ) => {
         $crate::codec::code_enum! {
             $(#[$meta])*
-            pub enum $name {
+            pub enum $name: u8 {
                 $( $(#[$vmeta])* $variant = $value, )*
             }
         }
@@ -332,7 +291,7 @@ macro_rules! octet_enum {
     ) => {
         $crate::codec::code_enum! {
             $(#[$meta])*
-            pub enum $name {
+            pub enum $name: u8 {
                 $( $(#[$vmeta])* $variant = $value, )*
             }
         }

@@ -7,7 +7,7 @@ use crate::message::Message;
 
 code_enum! {
     /// Extended protocol discriminator.
-    pub enum Epd {
+    pub enum Epd: u8 {
         /// 5GS session management messages.
         SessionManagement = 0x2E,
         /// 5GS mobility management messages.
@@ -17,7 +17,7 @@ code_enum! {
 
 code_enum! {
     /// Security header type (TS 24.501 §9.3.1).
-    pub enum SecurityHeaderType {
+    pub enum SecurityHeaderType: u8 {
         /// Plain 5GS NAS message, not security protected.
         Plain = 0,
         /// Integrity protected.

@@ -15,7 +15,7 @@ macro_rules! messages {
     ) => {
         crate::codec::code_enum! {
             /// Message type (TS 24.501 §9.7, Tables 9.7.1 and 9.7.2).
-            pub enum MessageType {
+            pub enum MessageType: u8 {
                 $( #[doc = $mname] $mvar = $mcode, )*
                 $( #[doc = $sname] $svar = $scode, )*
             }

@@ -58,6 +58,13 @@ pub use iface::Interface;
 pub use tun::{MAX_QUEUES, Offload, TUN_PATH, Tun, TunBuilder};
 pub use vnet::{F_DATA_VALID, F_NEEDS_CSUM, F_RSC_INFO, GsoType, VnetHeader};
 
+/// `SocketAddr` ⇄ C `sockaddr_in`/`sockaddr_in6` (in a `sockaddr_storage`): the
+/// conversion every socket call of hexcore's `unsafe` crates needs, here once (the
+/// `unsafe` stays in `raw.rs`); hexcore-sctp-kernel uses it too.
+pub mod sockaddr {
+    pub use crate::raw::{from_sockaddr, to_sockaddr};
+}
+
 /// Waits until `fd` is readable or `timeout` passes (`Ok(false)`); `None` waits for
 /// ever (`poll(2)` with `POLLIN`). For blocking-style loops and tests; async code uses
 /// `AsyncFd` instead.

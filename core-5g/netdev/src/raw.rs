@@ -499,8 +499,10 @@ pub(crate) fn sendmsg_to(
 // ---------------------------------------------------------------------------------
 // addresses
 
-/// A `SocketAddr` as a C `sockaddr_storage` and its length.
-pub(crate) fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+/// A `SocketAddr` as a C `sockaddr_storage` and its length, for `bind`, `connect`,
+/// `sendto`/`sendmsg` names and socket options that take an address (also used by
+/// hexcore-sctp-kernel, so the conversion exists once).
+pub fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     // SAFETY: all-zero bytes are a valid sockaddr_storage.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let len = match addr {
@@ -546,8 +548,10 @@ pub(crate) fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::s
     (storage, len as libc::socklen_t)
 }
 
-/// The `SocketAddr` in a `sockaddr_storage` the kernel filled with `len` bytes.
-pub(crate) fn from_sockaddr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> io::Result<SocketAddr> {
+/// The `SocketAddr` in a `sockaddr_storage` the kernel filled with `len` bytes
+/// (`accept`, `getsockname`, `recvfrom`/`recvmsg` names); an error for another family
+/// or a length too short for the family's structure.
+pub fn from_sockaddr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> io::Result<SocketAddr> {
     let len = len as usize;
     match c_int::from(storage.ss_family) {
         libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
@@ -583,6 +587,7 @@ mod tests {
     fn sockaddr_round_trip() {
         for s in [
             "127.0.0.5:2152",
+            "127.0.0.5:38412",
             "0.0.0.0:0",
             "255.255.255.255:65535",
             "[::1]:2152",
@@ -592,6 +597,20 @@ mod tests {
             let addr: SocketAddr = s.parse().unwrap();
             let (sa, len) = to_sockaddr(&addr);
             assert_eq!(from_sockaddr(&sa, len).unwrap(), addr, "{s}");
+        }
+    }
+
+    #[test]
+    fn sockaddr_in_known_bytes() {
+        // struct sockaddr_in for 127.0.0.5:38412 on Linux: family AF_INET (2) in host
+        // order, port 38412 = 0x960c big-endian, address 7f 00 00 05, 8 zero bytes.
+        static EXPECTED: [u8; 16] = [0x02, 0x00, 0x96, 0x0c, 0x7f, 0x00, 0x00, 0x05, 0, 0, 0, 0, 0, 0, 0, 0];
+        let (sa, len) = to_sockaddr(&"127.0.0.5:38412".parse().unwrap());
+        assert_eq!(len, 16);
+        // SAFETY: reading the first 16 bytes of a live, initialised sockaddr_storage.
+        let bytes = unsafe { std::slice::from_raw_parts((&sa as *const libc::sockaddr_storage).cast::<u8>(), 16) };
+        if cfg!(target_endian = "little") {
+            assert_eq!(bytes, EXPECTED);
         }
     }
 

@@ -1,7 +1,8 @@
 //! The machinery every IE and message shares: a checked reader, a [`Sink`] that
 //! encoders write to (a vector, a fixed buffer or a mere counter, so that
 //! `buffer_len()` and `emit()` can never disagree), the [`IeValue`] trait, and the
-//! `code_enum!` / `ie_group!` macros that turn the spec's IE tables into structs.
+//! `ie_group!` / `int_ie!` / `flags_ie!` macros that turn the spec's IE tables into
+//! structs (code points use hexcore-wire's `code_enum!`, shared with the other codecs).
 
 use crate::error::Error;
 use crate::ie::{IeIter, IeType, RawIe};
@@ -224,48 +225,7 @@ pub(crate) fn walk_ies<'a>(
 
 /// A code point enum with an `Unknown(n)` variant: the wire layer never rejects a
 /// value it does not know.
-macro_rules! code_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident : $repr:ty {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value this crate does not name.
-            Unknown($repr),
-        }
-
-        impl From<$repr> for $name {
-            fn from(v: $repr) -> Self {
-                match v {
-                    $( $value => $name::$variant, )*
-                    other => $name::Unknown(other),
-                }
-            }
-        }
-
-        impl From<$name> for $repr {
-            fn from(v: $name) -> $repr {
-                match v {
-                    $( $name::$variant => $value, )*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl $name {
-            /// The value on the wire.
-            pub fn value(self) -> $repr {
-                <$repr>::from(self)
-            }
-        }
-    };
-}
-pub(crate) use code_enum;
+pub(crate) use hexcore_wire::code_enum;
 
 /// The Rust type of a field of an IE table: `M` mandatory, `O` optional (at most one),
 /// `V` any number, `MV` one or more.
@@ -476,6 +436,12 @@ macro_rules! int_ie {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         pub struct $name(pub $t);
 
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&self.0, f)
+            }
+        }
+
         impl $crate::codec::IeValue for $name {
             fn decode(value: &[u8], ie: $crate::ie::IeType) -> Result<Self, $crate::error::Error> {
                 let mut r = $crate::codec::Reader::new(value, ie);
@@ -518,9 +484,29 @@ macro_rules! flags_ie {
                 $name { bits, octets: $def }
             }
 
+            /// No flag set.
+            pub const fn empty() -> Self {
+                $name::new(0)
+            }
+
             /// Is every flag of `flag` set?
             pub const fn contains(&self, flag: $t) -> bool {
                 self.bits & flag == flag
+            }
+
+            /// Is any flag of `flags` set?
+            pub const fn intersects(&self, flags: $t) -> bool {
+                self.bits & flags != 0
+            }
+
+            /// Is no flag set?
+            pub const fn is_empty(&self) -> bool {
+                self.bits == 0
+            }
+
+            /// Set the flags of `flags`.
+            pub fn insert(&mut self, flags: $t) {
+                self.bits |= flags;
             }
         }
 

@@ -6,7 +6,8 @@
 //! down) as [`KernelEvent`]s read from the kernel's SCTP notifications.
 //!
 //! This talks to Linux directly through libc (no libsctp); the constants and C layouts
-//! are in `sys.rs`, copied from `linux/sctp.h`. All `unsafe` is in `socket.rs`.
+//! are in `sys.rs`, copied from `linux/sctp.h`. All `unsafe` is in `socket.rs`; the
+//! `SocketAddr` ⇄ `sockaddr` conversion is hexcore-netdev's (`hexcore_netdev::sockaddr`).
 //!
 //! On a kernel without SCTP (no `sctp` module, some containers and sandboxes)
 //! [`is_supported`] is false and every constructor fails with

@@ -6,11 +6,13 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::raw::{c_int, c_void};
 
 use tokio::io::unix::AsyncFd;
+
+use hexcore_netdev::sockaddr::{from_sockaddr, to_sockaddr};
 
 use crate::sys;
 use crate::wire;
@@ -270,125 +272,5 @@ impl Socket {
             flags: msg.msg_flags,
             control_len: (msg.msg_controllen as usize).min(control.len()),
         })
-    }
-}
-
-/// A `SocketAddr` as a C `sockaddr_storage` and its length.
-pub(crate) fn to_sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all-zero bytes are a valid sockaddr_storage.
-    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
-    let len = match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than sockaddr_in and at least as
-            // aligned (that is its purpose), so the write stays inside `storage`.
-            unsafe {
-                std::ptr::write(
-                    (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>(),
-                    sin,
-                )
-            };
-            size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: as above, for sockaddr_in6.
-            unsafe {
-                std::ptr::write(
-                    (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>(),
-                    sin6,
-                )
-            };
-            size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (storage, len as libc::socklen_t)
-}
-
-/// The `SocketAddr` in a `sockaddr_storage` the kernel filled with `len` bytes.
-pub(crate) fn from_sockaddr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> io::Result<SocketAddr> {
-    let len = len as usize;
-    match c_int::from(storage.ss_family) {
-        libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
-            // SAFETY: the family tag says the storage holds a sockaddr_in, len covers
-            // it, and sockaddr_storage is aligned for it.
-            let sin = unsafe { std::ptr::read((storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>()) };
-            let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-            Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
-        }
-        libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
-            // SAFETY: as above, for sockaddr_in6.
-            let sin6 =
-                unsafe { std::ptr::read((storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()) };
-            Ok(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(sin6.sin6_addr.s6_addr),
-                u16::from_be(sin6.sin6_port),
-                sin6.sin6_flowinfo,
-                sin6.sin6_scope_id,
-            )))
-        }
-        family => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("unexpected socket address (family {family}, {len} bytes)"),
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sockaddr_round_trip() {
-        for s in [
-            "127.0.0.5:38412",
-            "0.0.0.0:0",
-            "255.255.255.255:65535",
-            "[::1]:38412",
-            "[fe80::1%3]:9",
-            "[::ffff:10.0.0.1]:1",
-        ] {
-            let addr: SocketAddr = s.parse().unwrap();
-            let (sa, len) = to_sockaddr(&addr);
-            assert_eq!(from_sockaddr(&sa, len).unwrap(), addr, "{s}");
-        }
-    }
-
-    #[test]
-    fn sockaddr_in_known_bytes() {
-        // struct sockaddr_in for 127.0.0.5:38412 on Linux: family AF_INET (2) in host
-        // order, port 38412 = 0x960c big-endian, address 7f 00 00 05, 8 zero bytes.
-        static EXPECTED: [u8; 16] = [0x02, 0x00, 0x96, 0x0c, 0x7f, 0x00, 0x00, 0x05, 0, 0, 0, 0, 0, 0, 0, 0];
-        let (sa, len) = to_sockaddr(&"127.0.0.5:38412".parse().unwrap());
-        assert_eq!(len, 16);
-        // SAFETY: reading the first 16 bytes of a live, initialised sockaddr_storage.
-        let bytes = unsafe { std::slice::from_raw_parts((&sa as *const libc::sockaddr_storage).cast::<u8>(), 16) };
-        if cfg!(target_endian = "little") {
-            assert_eq!(bytes, EXPECTED);
-        }
-    }
-
-    #[test]
-    fn sockaddr_broken() {
-        // SAFETY: all-zero bytes are a valid sockaddr_storage.
-        let sa: libc::sockaddr_storage = unsafe { zeroed() };
-        assert!(from_sockaddr(&sa, 16).is_err()); // AF_UNSPEC
-        let (sa, _) = to_sockaddr(&"[::1]:1".parse().unwrap());
-        assert!(from_sockaddr(&sa, 16).is_err()); // too short for sockaddr_in6
     }
 }

@@ -570,66 +570,35 @@ pub mod param_type {
     pub const ADAPTATION_LAYER: u16 = 0xC006;
 }
 
-/// Error cause codes (RFC 9260 §3.3.10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CauseCode {
-    InvalidStreamIdentifier,
-    MissingMandatoryParameter,
-    StaleCookie,
-    OutOfResource,
-    UnresolvableAddress,
-    UnrecognizedChunkType,
-    InvalidMandatoryParameter,
-    UnrecognizedParameters,
-    NoUserData,
-    CookieReceivedWhileShuttingDown,
-    RestartWithNewAddresses,
-    UserInitiatedAbort,
-    ProtocolViolation,
-    Unknown(u16),
-}
-
-impl From<u16> for CauseCode {
-    fn from(code: u16) -> Self {
-        use CauseCode::*;
-        match code {
-            1 => InvalidStreamIdentifier,
-            2 => MissingMandatoryParameter,
-            3 => StaleCookie,
-            4 => OutOfResource,
-            5 => UnresolvableAddress,
-            6 => UnrecognizedChunkType,
-            7 => InvalidMandatoryParameter,
-            8 => UnrecognizedParameters,
-            9 => NoUserData,
-            10 => CookieReceivedWhileShuttingDown,
-            11 => RestartWithNewAddresses,
-            12 => UserInitiatedAbort,
-            13 => ProtocolViolation,
-            n => Unknown(n),
-        }
-    }
-}
-
-impl From<CauseCode> for u16 {
-    fn from(code: CauseCode) -> u16 {
-        use CauseCode::*;
-        match code {
-            InvalidStreamIdentifier => 1,
-            MissingMandatoryParameter => 2,
-            StaleCookie => 3,
-            OutOfResource => 4,
-            UnresolvableAddress => 5,
-            UnrecognizedChunkType => 6,
-            InvalidMandatoryParameter => 7,
-            UnrecognizedParameters => 8,
-            NoUserData => 9,
-            CookieReceivedWhileShuttingDown => 10,
-            RestartWithNewAddresses => 11,
-            UserInitiatedAbort => 12,
-            ProtocolViolation => 13,
-            Unknown(n) => n,
-        }
+hexcore_wire::code_enum! {
+    /// Error cause codes (RFC 9260 §3.3.10).
+    pub enum CauseCode: u16 {
+        /// Invalid Stream Identifier.
+        InvalidStreamIdentifier = 1,
+        /// Missing Mandatory Parameter.
+        MissingMandatoryParameter = 2,
+        /// Stale Cookie Error.
+        StaleCookie = 3,
+        /// Out of Resource.
+        OutOfResource = 4,
+        /// Unresolvable Address.
+        UnresolvableAddress = 5,
+        /// Unrecognized Chunk Type.
+        UnrecognizedChunkType = 6,
+        /// Invalid Mandatory Parameter.
+        InvalidMandatoryParameter = 7,
+        /// Unrecognized Parameters.
+        UnrecognizedParameters = 8,
+        /// No User Data.
+        NoUserData = 9,
+        /// Cookie Received While Shutting Down.
+        CookieReceivedWhileShuttingDown = 10,
+        /// Restart of an Association with New Addresses.
+        RestartWithNewAddresses = 11,
+        /// User-Initiated Abort.
+        UserInitiatedAbort = 12,
+        /// Protocol Violation.
+        ProtocolViolation = 13,
     }
 }
 

@@ -36,6 +36,7 @@ use std::time::Instant;
 
 use hexcore_gtpu::{GtpuError, MAX_ENCAP_HEADER_LEN, encap_in_place, parse_gpdu};
 
+use crate::ids::{FarId, PdrId, QerId, Seid, UrrId};
 use crate::packet::{IpView, ipv4_dst, ipv6_dst_prefix};
 use crate::sdf::SdfRule;
 
@@ -91,9 +92,9 @@ pub struct Tables {
 #[derive(Debug, Clone)]
 pub struct Pdr {
     /// The session's local SEID.
-    pub seid: u64,
+    pub seid: Seid,
     /// PDR ID.
-    pub id: u16,
+    pub id: PdrId,
     /// Precedence (lower first).
     pub precedence: u32,
     /// QFIs to match (uplink); empty = any.
@@ -118,7 +119,7 @@ pub struct Pdr {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Far {
     /// FAR ID.
-    pub id: u32,
+    pub id: FarId,
     /// What to do.
     pub action: FarAction,
 }
@@ -221,23 +222,31 @@ impl DropReason {
 
 /// What the data path tells the control side (rarely: once per buffering period,
 /// once per threshold crossing or quota exhaustion).
+///
+/// The control side must see every notice: it looks at a URR only when told (or when
+/// one of its timers is due), never by scanning. The glue's channel is therefore
+/// unbounded, and stays short: a URR notifies only when its attention flag goes from
+/// clear to set, and only the control side clears it ([`UrrShared::take_attention`]),
+/// when it looks at the URR (on a notice or at its timer) — one notice per look at
+/// most; a session notifies once per buffering period, which only the control side
+/// ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// The first downlink packet of a buffering period hit a BUFF+NOCP FAR.
     DownlinkBuffered {
         /// Local SEID.
-        seid: u64,
+        seid: Seid,
         /// The PDR it matched.
-        pdr_id: u16,
+        pdr_id: PdrId,
         /// Its QFI, if a QER gives one.
         qfi: Option<u8>,
     },
     /// A URR reached a volume threshold or ran out of quota.
     Urr {
         /// Local SEID.
-        seid: u64,
+        seid: Seid,
         /// URR ID.
-        urr_id: u32,
+        urr_id: UrrId,
     },
 }
 
@@ -246,14 +255,16 @@ pub enum Notice {
 pub enum Uplink<'t> {
     /// Write the T-PDU at `payload` (a range of the datagram) to N6.
     ToN6 {
-        /// The inner packet.
+        /// The inner packet: the T-PDU the GTP-U Length field declares. Octets after
+        /// it in the datagram (padding some gNBs add) are not part of it: the worker
+        /// sees them as `payload.end < datagram.len()` and counts them.
         payload: Range<usize>,
         /// What was counted for it.
         charge: Charge<'t>,
     },
     /// Forward the T-PDU over GTP-U (N9, an uplink FAR with Outer Header Creation).
     ToTunnel {
-        /// The inner packet.
+        /// The inner packet, as for [`Uplink::ToN6`].
         payload: Range<usize>,
         /// Where to.
         tunnel: Tunnel,
@@ -616,9 +627,9 @@ pub const UNLIMITED: u64 = u64::MAX;
 #[derive(Debug)]
 pub struct UrrShared {
     /// Local SEID of the session.
-    pub seid: u64,
+    pub seid: Seid,
     /// URR ID.
-    pub id: u32,
+    pub id: UrrId,
     // Monotonic counters: octets UL, DL; packets UL, DL.
     octets: [AtomicU64; 2],
     packets: [AtomicU64; 2],
@@ -629,12 +640,14 @@ pub struct UrrShared {
     /// A quota is exhausted: drop the URR's traffic until a new one comes.
     exhausted: AtomicBool,
     /// The control side should look at this URR (threshold crossed, quota out).
-    pub(crate) attention: AtomicBool,
+    /// Set by the data path when it sends a [`Notice::Urr`], cleared by the control
+    /// side when it looks: one notice per transition.
+    attention: AtomicBool,
 }
 
 impl UrrShared {
     /// A URR with no threshold and no quota.
-    pub fn new(seid: u64, id: u32) -> Self {
+    pub fn new(seid: Seid, id: UrrId) -> Self {
         UrrShared {
             seid,
             id,
@@ -789,7 +802,7 @@ fn give_back(budget: &AtomicU64, len: u64) {
 #[derive(Debug)]
 pub struct QerShared {
     /// QER ID.
-    pub id: u32,
+    pub id: QerId,
     /// Uplink gate open.
     pub gate_uplink_open: bool,
     /// Downlink gate open.

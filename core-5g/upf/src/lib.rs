@@ -16,6 +16,7 @@
 pub mod control;
 pub mod datapath;
 pub mod glue;
+pub mod ids;
 pub mod journal;
 pub mod offload;
 pub mod packet;
@@ -25,4 +26,5 @@ pub mod telemetry;
 
 pub use control::{ControlConfig, Event, Input, Transmit, UpfControl};
 pub use glue::{Running, Upf, UpfService};
+pub use ids::Seid;
 pub use settings::{Settings, SettingsError};

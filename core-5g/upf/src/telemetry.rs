@@ -9,6 +9,10 @@ pub const PACKETS: &str = "hexcore_upf_packets_total";
 pub const BYTES: &str = "hexcore_upf_bytes_total";
 /// Counter: packets dropped (labels `direction`, `reason`).
 pub const DROPS: &str = "hexcore_upf_drops_total";
+/// Counter: uplink G-PDUs forwarded whose N3 datagram was longer than the GTP-U
+/// message (trailing padding, as open5gs's test gNB sends): only the T-PDU the
+/// Length field declares was forwarded and counted (TS 29.281 §5.1).
+pub const N3_PADDED_GPDUS: &str = "hexcore_upf_n3_padded_gpdus_total";
 /// Gauge: PFCP sessions.
 pub const SESSIONS: &str = "hexcore_upf_sessions";
 /// Gauge: associated CP functions.
@@ -69,13 +73,9 @@ pub fn record(event: &Event) {
         }
         Event::CpUnreachable { node } => tracing::warn!(%node, "CP function not answering heartbeats"),
         Event::SessionEstablished { seid, cp_seid } => {
-            tracing::debug!(
-                seid = format!("{seid:#x}"),
-                cp_seid = format!("{cp_seid:#x}"),
-                "session established"
-            );
+            tracing::debug!(%seid, %cp_seid, "session established");
         }
-        Event::SessionDeleted { seid } => tracing::debug!(seid = format!("{seid:#x}"), "session deleted"),
+        Event::SessionDeleted { seid } => tracing::debug!(%seid, "session deleted"),
         Event::Sessions(n) => metrics::gauge!(SESSIONS).set(*n as f64),
         Event::UsageReported {
             seid,
@@ -83,12 +83,13 @@ pub fn record(event: &Event) {
             trigger,
             usage,
         } => {
-            metrics::counter!(USAGE_REPORTS, "trigger" => format!("{trigger:#x}")).increment(1);
+            // The label is the trigger bits in hex (TS 29.244 §8.2.41), e.g. 0x800 TERMR.
+            metrics::counter!(USAGE_REPORTS, "trigger" => format!("{:#x}", trigger.bits)).increment(1);
             metrics::counter!(USAGE_REPORTED_BYTES).increment(usage.counts.total_octets());
             tracing::debug!(
-                seid = format!("{seid:#x}"),
-                urr_id,
-                trigger,
+                %seid,
+                urr_id = urr_id.0,
+                trigger = trigger.bits,
                 octets = usage.counts.total_octets(),
                 "usage reported"
             );
@@ -96,8 +97,8 @@ pub fn record(event: &Event) {
         Event::UsageCarried { seid, urr_id, usage } => {
             metrics::counter!(USAGE_CARRIED_BYTES).increment(usage.counts.total_octets());
             tracing::warn!(
-                seid = format!("{seid:#x}"),
-                urr_id,
+                %seid,
+                urr_id = urr_id.0,
                 octets = usage.counts.total_octets(),
                 "usage report not acknowledged: merged back, sent again with the next report"
             );
@@ -112,9 +113,9 @@ pub fn record(event: &Event) {
             metrics::counter!(USAGE_LOST, "reason" => *reason).increment(1);
             metrics::counter!(USAGE_LOST_BYTES).increment(usage.counts.total_octets());
             tracing::warn!(
-                seid = format!("{seid:#x}"),
-                cp_seid = format!("{cp_seid:#x}"),
-                urr_id,
+                %seid,
+                %cp_seid,
+                urr_id = urr_id.0,
                 octets = usage.counts.total_octets(),
                 uplink_octets = usage.counts.uplink_octets,
                 downlink_octets = usage.counts.downlink_octets,
@@ -126,7 +127,7 @@ pub fn record(event: &Event) {
         }
         Event::DownlinkDataReport { seid, pdr_id } => {
             metrics::counter!(DOWNLINK_DATA_REPORTS).increment(1);
-            tracing::debug!(seid = format!("{seid:#x}"), pdr_id, "downlink data report");
+            tracing::debug!(%seid, pdr_id = pdr_id.0, "downlink data report");
         }
         Event::Dropped { reason, packets } => {
             metrics::counter!(DROPS, "direction" => "downlink", "reason" => reason.as_str()).increment(*packets);

@@ -102,7 +102,7 @@ impl FixedLen for Tai {
 
 code_enum! {
     /// SUCI protection scheme identifier (TS 24.501 §9.11.3.4, TS 33.501 Annex C).
-    pub enum ProtectionScheme {
+    pub enum ProtectionScheme: u8 {
         /// Null scheme: the scheme output is the MSIN in clear.
         Null = 0,
         /// ECIES Profile A (X25519).

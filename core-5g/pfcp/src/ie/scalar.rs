@@ -1432,6 +1432,17 @@ mod tests {
         let ut: UsageReportTrigger = round_trip(IeType::UsageReportTrigger, &[0xff, 0xff, 0xff]);
         assert!(ut.contains(UsageReportTrigger::UPINT));
 
+        // A trigger set built up as a UP function does (PERIO then VOLTH).
+        let mut t = UsageReportTrigger::empty();
+        assert!(t.is_empty());
+        t.insert(UsageReportTrigger::PERIO);
+        t.insert(UsageReportTrigger::VOLTH);
+        assert!(!t.is_empty() && t.contains(UsageReportTrigger::PERIO | UsageReportTrigger::VOLTH));
+        assert!(t.intersects(UsageReportTrigger::VOLTH | UsageReportTrigger::VOLQU));
+        assert!(!t.intersects(UsageReportTrigger::VOLQU | UsageReportTrigger::TIMQU));
+        assert_eq!(t.to_bytes(), [0x03, 0x00, 0x00]);
+        assert_eq!(UrrId(7).to_string(), "7");
+
         let i: DownlinkDataServiceInformation = round_trip(IeType::DownlinkDataServiceInformation, &[0x03, 0xff, 0xff]);
         assert_eq!(i.qfi, Some(0xff));
 

@@ -13,12 +13,13 @@ use std::time::Instant;
 
 use hexcore_pfcp::Cause;
 use hexcore_pfcp::ie::{
-    ApplyAction, BitRate, CreateFar, CreatePdr, CreateQer, CreateUrr, DestinationInterface, Fteid, Gate, GateStatus,
-    IeType, OuterHeaderCreation, Pdi, UeIpAddress, UpdateFar, UpdatePdr, UpdateQer, UpdateUrr,
+    ApplyAction, BarId, BitRate, CreateFar, CreatePdr, CreateQer, CreateUrr, DestinationInterface, Fteid, Gate,
+    GateStatus, IeType, OuterHeaderCreation, Pdi, UeIpAddress, UpdateFar, UpdatePdr, UpdateQer, UpdateUrr,
 };
 
 use super::usage::UrrCtl;
 use crate::datapath::{DlBuffer, Far, FarAction, Pdr, QerShared, TokenBucket, Tunnel};
+use crate::ids::{FarId, PdrId, QerId, Seid, UrrId};
 use crate::sdf::SdfRule;
 
 /// GTP-U's port (TS 29.281 §4.4.2.3).
@@ -28,15 +29,15 @@ pub const GTPU_PORT: u16 = 2152;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailedRule {
     /// A PDR.
-    Pdr(u16),
+    Pdr(PdrId),
     /// A FAR.
-    Far(u32),
+    Far(FarId),
     /// A QER.
-    Qer(u32),
+    Qer(QerId),
     /// A URR.
-    Urr(u32),
+    Urr(UrrId),
     /// A BAR.
-    Bar(u8),
+    Bar(BarId),
 }
 
 impl FailedRule {
@@ -47,23 +48,23 @@ impl FailedRule {
         match self {
             FailedRule::Pdr(id) => {
                 v.push(0);
-                v.extend_from_slice(&id.to_be_bytes());
+                v.extend_from_slice(&id.0.to_be_bytes());
             }
             FailedRule::Far(id) => {
                 v.push(1);
-                v.extend_from_slice(&id.to_be_bytes());
+                v.extend_from_slice(&id.0.to_be_bytes());
             }
             FailedRule::Qer(id) => {
                 v.push(2);
-                v.extend_from_slice(&id.to_be_bytes());
+                v.extend_from_slice(&id.0.to_be_bytes());
             }
             FailedRule::Urr(id) => {
                 v.push(3);
-                v.extend_from_slice(&id.to_be_bytes());
+                v.extend_from_slice(&id.0.to_be_bytes());
             }
             FailedRule::Bar(id) => {
                 v.push(4);
-                v.push(id);
+                v.push(id.0);
             }
         }
         v
@@ -109,7 +110,7 @@ impl Reject {
 /// A PDR as installed.
 #[derive(Debug, Clone)]
 pub(crate) struct PdrRule {
-    pub id: u16,
+    pub id: PdrId,
     pub precedence: u32,
     pub local_teid: Option<u32>,
     /// The F-TEID was chosen here (goes in a Created PDR).
@@ -122,15 +123,15 @@ pub(crate) struct PdrRule {
     pub ue_is_destination: bool,
     pub sdf: Vec<SdfRule>,
     pub qfis: Vec<u8>,
-    pub far_id: Option<u32>,
-    pub urr_ids: Vec<u32>,
-    pub qer_ids: Vec<u32>,
+    pub far_id: Option<FarId>,
+    pub urr_ids: Vec<UrrId>,
+    pub qer_ids: Vec<QerId>,
 }
 
 /// A FAR as installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FarRule {
-    pub id: u32,
+    pub id: FarId,
     pub apply: u16,
     pub destination: Option<DestinationInterface>,
     pub tunnel: Option<Tunnel>,
@@ -155,7 +156,7 @@ impl FarRule {
 /// A QER as installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct QerRule {
-    pub id: u32,
+    pub id: QerId,
     pub gate: GateStatus,
     pub mbr: Option<BitRate>,
     pub qfi: Option<u8>,
@@ -164,21 +165,21 @@ pub(crate) struct QerRule {
 /// All rules of one session.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rules {
-    pub pdrs: BTreeMap<u16, PdrRule>,
-    pub fars: BTreeMap<u32, FarRule>,
-    pub urrs: BTreeMap<u32, UrrCtl>,
-    pub qers: BTreeMap<u32, QerRule>,
-    pub bars: BTreeSet<u8>,
+    pub pdrs: BTreeMap<PdrId, PdrRule>,
+    pub fars: BTreeMap<FarId, FarRule>,
+    pub urrs: BTreeMap<UrrId, UrrCtl>,
+    pub qers: BTreeMap<QerId, QerRule>,
+    pub bars: BTreeSet<BarId>,
 }
 
 /// TEIDs and UE addresses of the UPF: what is in use, and the next to hand out.
 #[derive(Debug)]
 pub(crate) struct Allocator {
     next_teid: u32,
-    pub teids: HashMap<u32, u64>,
+    pub teids: HashMap<u32, Seid>,
     ue_pool: Option<(u32, u32)>,
     next_ue: u32,
-    pub ues: HashMap<u32, u64>,
+    pub ues: HashMap<u32, Seid>,
 }
 
 impl Allocator {
@@ -201,7 +202,7 @@ impl Allocator {
         }
     }
 
-    fn teid(&mut self, seid: u64) -> Option<u32> {
+    fn teid(&mut self, seid: Seid) -> Option<u32> {
         for _ in 0..1_000_000 {
             let t = self.next_teid;
             self.next_teid = self.next_teid.checked_add(1).unwrap_or(1);
@@ -215,7 +216,7 @@ impl Allocator {
         None
     }
 
-    fn ue_ipv4(&mut self, seid: u64) -> Option<Ipv4Addr> {
+    fn ue_ipv4(&mut self, seid: Seid) -> Option<Ipv4Addr> {
         let (lo, hi) = self.ue_pool?;
         for _ in 0..=(hi - lo) {
             let a = self.next_ue;
@@ -233,7 +234,7 @@ impl Allocator {
     }
 
     /// Forget what `seid` holds beyond `keep_teids` / `keep_ues`.
-    pub fn release(&mut self, seid: u64, keep_teids: &BTreeSet<u32>, keep_ues: &BTreeSet<u32>) {
+    pub fn release(&mut self, seid: Seid, keep_teids: &BTreeSet<u32>, keep_ues: &BTreeSet<u32>) {
         self.teids.retain(|t, s| *s != seid || keep_teids.contains(t));
         self.ues.retain(|a, s| *s != seid || keep_ues.contains(a));
     }
@@ -241,7 +242,7 @@ impl Allocator {
 
 /// What applying Create/Update/Remove IEs needs and records.
 pub(crate) struct Apply<'a> {
-    pub seid: u64,
+    pub seid: Seid,
     pub now: Instant,
     pub alloc: &'a mut Allocator,
     /// CHOOSE ID → TEID chosen in this session (§5.5.3: PDRs with the same CHOOSE
@@ -254,12 +255,12 @@ pub(crate) struct Apply<'a> {
     /// URRs updated, to arm once the request is committed (their counters are
     /// shared with the data path: a refused request must not touch them), and
     /// whether their quota changed.
-    pub updated_urrs: Vec<(u32, bool)>,
+    pub updated_urrs: Vec<(UrrId, bool)>,
 }
 
 impl Rules {
     pub fn create_pdr(&mut self, c: &CreatePdr, a: &mut Apply) -> Result<(), Reject> {
-        let id = c.pdr_id.0;
+        let id = c.pdr_id;
         if self.pdrs.contains_key(&id) {
             return Err(Reject::rule(
                 IeType::CreatePdr,
@@ -278,9 +279,9 @@ impl Rules {
             ue_is_destination: false,
             sdf: Vec::new(),
             qfis: Vec::new(),
-            far_id: c.far_id.map(|f| f.0),
-            urr_ids: c.urr_ids.iter().map(|u| u.0).collect(),
-            qer_ids: c.qer_ids.iter().map(|q| q.0).collect(),
+            far_id: c.far_id,
+            urr_ids: c.urr_ids.clone(),
+            qer_ids: c.qer_ids.clone(),
         };
         apply_pdi(&mut pdr, &c.pdi, IeType::CreatePdr, a)?;
         self.pdrs.insert(id, pdr);
@@ -288,7 +289,7 @@ impl Rules {
     }
 
     pub fn update_pdr(&mut self, u: &UpdatePdr, a: &mut Apply) -> Result<(), Reject> {
-        let id = u.pdr_id.0;
+        let id = u.pdr_id;
         let Some(pdr) = self.pdrs.get_mut(&id) else {
             return Err(Reject::rule(IeType::UpdatePdr, FailedRule::Pdr(id), "no such PDR"));
         };
@@ -296,13 +297,13 @@ impl Rules {
             pdr.precedence = p.0;
         }
         if let Some(f) = u.far_id {
-            pdr.far_id = Some(f.0);
+            pdr.far_id = Some(f);
         }
         if !u.urr_ids.is_empty() {
-            pdr.urr_ids = u.urr_ids.iter().map(|x| x.0).collect();
+            pdr.urr_ids = u.urr_ids.clone();
         }
         if !u.qer_ids.is_empty() {
-            pdr.qer_ids = u.qer_ids.iter().map(|x| x.0).collect();
+            pdr.qer_ids = u.qer_ids.clone();
         }
         if let Some(pdi) = &u.pdi {
             let keep_teid = (pdr.local_teid, pdr.teid_chosen);
@@ -320,7 +321,7 @@ impl Rules {
         Ok(())
     }
 
-    pub fn remove_pdr(&mut self, id: u16) -> Result<(), Reject> {
+    pub fn remove_pdr(&mut self, id: PdrId) -> Result<(), Reject> {
         self.pdrs
             .remove(&id)
             .map(|_| ())
@@ -328,7 +329,7 @@ impl Rules {
     }
 
     pub fn create_far(&mut self, c: &CreateFar) -> Result<(), Reject> {
-        let id = c.far_id.0;
+        let id = c.far_id;
         if self.fars.contains_key(&id) {
             return Err(Reject::rule(
                 IeType::CreateFar,
@@ -364,7 +365,7 @@ impl Rules {
 
     /// Returns the FAR before the update.
     pub fn update_far(&mut self, u: &UpdateFar) -> Result<FarRule, Reject> {
-        let id = u.far_id.0;
+        let id = u.far_id;
         let Some(far) = self.fars.get_mut(&id) else {
             return Err(Reject::rule(IeType::UpdateFar, FailedRule::Far(id), "no such FAR"));
         };
@@ -384,7 +385,7 @@ impl Rules {
         Ok(before)
     }
 
-    pub fn remove_far(&mut self, id: u32) -> Result<(), Reject> {
+    pub fn remove_far(&mut self, id: FarId) -> Result<(), Reject> {
         self.fars
             .remove(&id)
             .map(|_| ())
@@ -392,7 +393,7 @@ impl Rules {
     }
 
     pub fn create_urr(&mut self, c: &CreateUrr, a: &mut Apply) -> Result<(), Reject> {
-        let id = c.urr_id.0;
+        let id = c.urr_id;
         if self.urrs.contains_key(&id) {
             return Err(Reject::rule(
                 IeType::CreateUrr,
@@ -421,7 +422,7 @@ impl Rules {
     }
 
     pub fn update_urr(&mut self, up: &UpdateUrr, a: &mut Apply) -> Result<(), Reject> {
-        let id = up.urr_id.0;
+        let id = up.urr_id;
         let Some(u) = self.urrs.get_mut(&id) else {
             return Err(Reject::rule(IeType::UpdateUrr, FailedRule::Urr(id), "no such URR"));
         };
@@ -452,7 +453,7 @@ impl Rules {
         Ok(())
     }
 
-    pub fn remove_urr(&mut self, id: u32, a: &mut Apply) -> Result<(), Reject> {
+    pub fn remove_urr(&mut self, id: UrrId, a: &mut Apply) -> Result<(), Reject> {
         let u = self
             .urrs
             .remove(&id)
@@ -462,7 +463,7 @@ impl Rules {
     }
 
     pub fn create_qer(&mut self, c: &CreateQer) -> Result<(), Reject> {
-        let id = c.qer_id.0;
+        let id = c.qer_id;
         if self.qers.contains_key(&id) {
             return Err(Reject::rule(
                 IeType::CreateQer,
@@ -483,7 +484,7 @@ impl Rules {
     }
 
     pub fn update_qer(&mut self, u: &UpdateQer) -> Result<(), Reject> {
-        let id = u.qer_id.0;
+        let id = u.qer_id;
         let Some(q) = self.qers.get_mut(&id) else {
             return Err(Reject::rule(IeType::UpdateQer, FailedRule::Qer(id), "no such QER"));
         };
@@ -499,7 +500,7 @@ impl Rules {
         Ok(())
     }
 
-    pub fn remove_qer(&mut self, id: u32) -> Result<(), Reject> {
+    pub fn remove_qer(&mut self, id: QerId) -> Result<(), Reject> {
         self.qers
             .remove(&id)
             .map(|_| ())
@@ -558,8 +559,8 @@ impl Rules {
 
     /// Compile into the data path's PDRs, grouped by lookup key and sorted by
     /// precedence.
-    pub fn compile(&self, seid: u64, buffer: &Arc<DlBuffer>) -> Compiled {
-        let qers: BTreeMap<u32, Arc<QerShared>> = self
+    pub fn compile(&self, seid: Seid, buffer: &Arc<DlBuffer>) -> Compiled {
+        let qers: BTreeMap<QerId, Arc<QerShared>> = self
             .qers
             .values()
             .map(|q| {
@@ -634,7 +635,7 @@ fn push<K: PartialEq>(v: &mut Vec<(K, Vec<Pdr>)>, k: K, pdr: Pdr) {
     }
 }
 
-fn check_apply_action(bits: u16, ie: IeType, id: u32) -> Result<(), Reject> {
+fn check_apply_action(bits: u16, ie: IeType, id: FarId) -> Result<(), Reject> {
     let exclusive = [ApplyAction::DROP, ApplyAction::FORW, ApplyAction::BUFF]
         .iter()
         .filter(|b| bits & **b != 0)
@@ -650,7 +651,7 @@ fn check_apply_action(bits: u16, ie: IeType, id: u32) -> Result<(), Reject> {
     Ok(())
 }
 
-fn tunnel(ohc: Option<&OuterHeaderCreation>, ie: IeType, id: u32) -> Result<Option<Tunnel>, Reject> {
+fn tunnel(ohc: Option<&OuterHeaderCreation>, ie: IeType, id: FarId) -> Result<Option<Tunnel>, Reject> {
     let Some(o) = ohc else { return Ok(None) };
     if o.description & OuterHeaderCreation::GTPU_UDP_IPV4 != 0
         && let (Some(teid), Some(a)) = (o.teid, o.ipv4)
@@ -790,21 +791,22 @@ mod tests {
 
     #[test]
     fn failed_rule_ids() {
-        assert_eq!(FailedRule::Pdr(7).to_ie_value(), [0, 0, 7]);
-        assert_eq!(FailedRule::Far(2).to_ie_value(), [1, 0, 0, 0, 2]);
-        assert_eq!(FailedRule::Bar(1).to_ie_value(), [4, 1]);
+        assert_eq!(FailedRule::Pdr(PdrId(7)).to_ie_value(), [0, 0, 7]);
+        assert_eq!(FailedRule::Far(FarId(2)).to_ie_value(), [1, 0, 0, 0, 2]);
+        assert_eq!(FailedRule::Urr(UrrId(3)).to_ie_value(), [3, 0, 0, 0, 3]);
+        assert_eq!(FailedRule::Bar(BarId(1)).to_ie_value(), [4, 1]);
     }
 
     #[test]
     fn allocator_skips_used_and_reserved() {
         let mut a = Allocator::new(1, Some((Ipv4Addr::new(10, 45, 0, 1), 30)));
         // 10.45.0.0/30: .0 network, .1 the TUN, .3 broadcast: only .2 is left.
-        assert_eq!(a.ue_ipv4(1), Some(Ipv4Addr::new(10, 45, 0, 2)));
-        assert_eq!(a.ue_ipv4(2), None);
-        a.release(1, &BTreeSet::new(), &BTreeSet::new());
-        assert_eq!(a.ue_ipv4(2), Some(Ipv4Addr::new(10, 45, 0, 2)));
-        assert_eq!(a.teid(1), Some(1));
-        a.teids.insert(2, 9);
-        assert_eq!(a.teid(1), Some(3));
+        assert_eq!(a.ue_ipv4(Seid(1)), Some(Ipv4Addr::new(10, 45, 0, 2)));
+        assert_eq!(a.ue_ipv4(Seid(2)), None);
+        a.release(Seid(1), &BTreeSet::new(), &BTreeSet::new());
+        assert_eq!(a.ue_ipv4(Seid(2)), Some(Ipv4Addr::new(10, 45, 0, 2)));
+        assert_eq!(a.teid(Seid(1)), Some(1));
+        a.teids.insert(2, Seid(9));
+        assert_eq!(a.teid(Seid(1)), Some(3));
     }
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use hexcore_gtpu::{MAX_ENCAP_HEADER_LEN, encap_uplink_in_place, parse_gpdu};
 use hexcore_pfcp::ie::*;
 use hexcore_pfcp::{
-    AssociationSetupRequest, Cause, Config as PfcpConfig, Event as PfcpEvent, HeartbeatRequest, LocalNode, Message,
-    Pdu, SessionDeletionRequest, SessionEstablishmentRequest, SessionModificationRequest, SessionReportResponse,
-    Transactions,
+    AssociationReleaseRequest, AssociationSetupRequest, Cause, Config as PfcpConfig, Event as PfcpEvent,
+    HeartbeatRequest, LocalNode, Message, Pdu, SessionDeletionRequest, SessionEstablishmentRequest,
+    SessionModificationRequest, SessionModificationResponse, SessionReportResponse, Transactions,
 };
 
 use super::*;
@@ -232,15 +232,27 @@ impl Net {
     }
 
     fn uplink(&mut self, teid: u32, payload: usize) -> Result<usize, DropReason> {
-        let mut buf = vec![0u8; MAX_ENCAP_HEADER_LEN + 28 + payload];
+        self.uplink_padded(teid, payload, 0)
+    }
+
+    /// An uplink G-PDU whose datagram carries `padding` zero octets after the message
+    /// its Length field declares.
+    fn uplink_padded(&mut self, teid: u32, payload: usize, padding: usize) -> Result<usize, DropReason> {
+        let mut buf = vec![0u8; MAX_ENCAP_HEADER_LEN + 28 + payload + padding];
         let inner = ip_udp(UE_IP, Ipv4Addr::new(198, 51, 100, 1), payload);
-        buf[MAX_ENCAP_HEADER_LEN..].copy_from_slice(&inner);
+        buf[MAX_ENCAP_HEADER_LEN..][..inner.len()].copy_from_slice(&inner);
         let frame = encap_uplink_in_place(&mut buf, MAX_ENCAP_HEADER_LEN, inner.len(), teid, Some(9)).unwrap();
+        let datagram = frame.start..frame.end + padding;
         let tables = self.upf.tables().load_full();
         let mut notices = Vec::new();
-        let r = match datapath::uplink(&tables, self.now, &buf[frame.clone()], &mut |n| notices.push(n)) {
+        let r = match datapath::uplink(&tables, self.now, &buf[datagram.clone()], &mut |n| notices.push(n)) {
             Uplink::ToN6 { payload, .. } => {
-                assert_eq!(&buf[frame][payload.clone()], &inner[..], "the T-PDU, untouched");
+                assert_eq!(
+                    &buf[datagram.clone()][payload.clone()],
+                    &inner[..],
+                    "the T-PDU, untouched"
+                );
+                assert_eq!(datagram.len() - payload.end, padding, "the padding, left out");
                 Ok(payload.len())
             }
             Uplink::Dropped(r) => Err(r),
@@ -369,6 +381,24 @@ fn establishment_with_choose_and_exact_counts_in_the_final_report() {
     let (_, teid2) = n.establish(0x52, gnb_far(), volume_urr());
     assert_eq!(teid2, 0x101);
     assert!(!n.upf.tables().load().uplink.contains_key(&0x100));
+}
+
+#[test]
+fn a_padded_gpdu_forwards_and_counts_the_declared_t_pdu_only() {
+    let mut n = Net::new();
+    n.associate();
+    let (seid, teid) = n.establish(0x51, gnb_far(), volume_urr());
+    // open5gs's test gNB pads its G-PDUs with zeros after the message the Length field
+    // declares (TS 29.281 §5.1): the T-PDU goes out, the padding does not, and only
+    // the T-PDU is counted.
+    assert_eq!(n.uplink_padded(teid, 100, 6), Ok(128));
+    assert_eq!(n.uplink_padded(teid, 100, 1), Ok(128));
+    let Message::SessionDeletionResponse(r) = n.request(Pdu::session(seid, SessionDeletionRequest::new())).message
+    else {
+        panic!()
+    };
+    let v = volume(&r.usage_reports[0]);
+    assert_eq!((v.uplink_volume, v.uplink_packets), (Some(256), Some(2)));
 }
 
 #[test]
@@ -582,6 +612,95 @@ fn periodic_and_threshold_reports_on_virtual_time() {
     assert_eq!(urs[2].ur_seqn, UrSeqn(3));
 }
 
+/// The one timer table holds a heartbeat per association and a deadline per URR
+/// with a time-based trigger, and follows them through every change.
+#[test]
+fn timers_follow_associations_and_urrs() {
+    let mut n = Net::new();
+    let t0 = n.now;
+    let running = |n: &Net, t: &Timer| n.upf.timers.running(t).map(|(_, d)| d);
+    n.associate();
+    let heartbeat = Timer::Heartbeat(NodeId::Ipv4(SMF_IP));
+    assert_eq!(running(&n, &heartbeat), Some(t0 + Duration::from_secs(10)));
+    let urr = CreateUrr::new(
+        UrrId(1),
+        MeasurementMethod::new(MeasurementMethod::VOLUM),
+        ReportingTriggers::new(ReportingTriggers::PERIO),
+    )
+    .measurement_period(Duration::from_secs(7));
+    let (seid, _) = n.establish(0x51, gnb_far(), urr);
+    let period = Timer::Urr(Seid(seid), UrrId(1));
+    assert_eq!(running(&n, &period), Some(t0 + Duration::from_secs(7)));
+    // A new period moves the deadline; a URR with no time-based trigger has none.
+    let r = n.modify(
+        seid,
+        SessionModificationRequest::new()
+            .update_urrs([UpdateUrr::new(UrrId(1)).measurement_period(Duration::from_secs(3))])
+            .create_urrs([CreateUrr {
+                urr_id: UrrId(2),
+                ..volume_urr()
+            }]),
+    );
+    assert_eq!(r.cause, Cause::RequestAccepted);
+    assert_eq!(running(&n, &period), Some(t0 + Duration::from_secs(3)));
+    assert_eq!(running(&n, &Timer::Urr(Seid(seid), UrrId(2))), None);
+    // The period expires: reported, and the deadline is the next period.
+    n.advance(Duration::from_secs(3));
+    assert_eq!(n.usage_reports().len(), 1);
+    assert_eq!(running(&n, &period), Some(t0 + Duration::from_secs(6)));
+    // A removed URR's timer stops (its PDRs move to URR 2); a deleted session's too.
+    let r = n.modify(
+        seid,
+        SessionModificationRequest::new()
+            .remove_urrs([RemoveUrr::new(UrrId(1))])
+            .update_pdrs([
+                UpdatePdr::new(PdrId(1)).urr_ids([UrrId(2)]),
+                UpdatePdr::new(PdrId(2)).urr_ids([UrrId(2)]),
+            ]),
+    );
+    assert_eq!(r.cause, Cause::RequestAccepted);
+    assert_eq!(running(&n, &period), None);
+    let r = n.modify(
+        seid,
+        SessionModificationRequest::new().update_urrs([UpdateUrr::new(UrrId(2))
+            .reporting_triggers(ReportingTriggers::new(ReportingTriggers::PERIO))
+            .measurement_period(Duration::from_secs(60))]),
+    );
+    assert_eq!(r.cause, Cause::RequestAccepted);
+    assert!(running(&n, &Timer::Urr(Seid(seid), UrrId(2))).is_some());
+    n.request(Pdu::session(seid, SessionDeletionRequest::new()));
+    assert_eq!(n.upf.timers.len(), 1, "the heartbeat only");
+    // A released association stops its heartbeat.
+    n.request(Pdu::node(AssociationReleaseRequest::new(NodeId::Ipv4(SMF_IP))));
+    assert!(n.upf.timers.is_empty());
+}
+
+/// A URR is looked at when the data path names it: a threshold crossing is reported
+/// at once, with no timer and no wake-up in between.
+#[test]
+fn a_flagged_urr_is_reported_without_a_timeout() {
+    let mut n = Net::new();
+    n.associate();
+    let urr = CreateUrr::new(
+        UrrId(1),
+        MeasurementMethod::new(MeasurementMethod::VOLUM),
+        ReportingTriggers::new(ReportingTriggers::VOLTH),
+    )
+    .volume_threshold(Volume::total(1000));
+    let (seid, teid) = n.establish(0x51, gnb_far(), urr);
+    assert_eq!(n.upf.timers.running(&Timer::Urr(Seid(seid), UrrId(1))), None);
+    // Net::uplink hands the data path's notices to the control and moves the wire;
+    // it never sends Input::Timeout.
+    n.uplink(teid, 1372).unwrap();
+    let urs = n.usage_reports();
+    assert_eq!(urs.len(), 1);
+    assert!(urs[0].usage_report_trigger.contains(UsageReportTrigger::VOLTH));
+    assert_eq!(volume(&urs[0]).total_volume, Some(1400));
+    // The notice was taken: the next crossing notifies again.
+    n.uplink(teid, 972).unwrap();
+    assert_eq!(n.usage_reports().len(), 2);
+}
+
 #[test]
 fn duplicate_request_is_answered_from_the_cache() {
     let mut n = Net::new();
@@ -685,7 +804,7 @@ fn every_error_cause() {
     // 64: a second session for the same CP F-SEID.
     let r = n.request(Pdu::session(0, simple(1, 1)));
     assert_eq!(cause_and_offending(&r).0, Cause::RequestAccepted);
-    let seid = n.upf.seids()[0];
+    let seid = n.upf.seids()[0].0;
     let r = n.request(Pdu::session(0, simple(1, 1)));
     assert_eq!(cause_and_offending(&r).0, Cause::RequestRejected);
     // 67: FORW without Forwarding Parameters.
@@ -818,10 +937,10 @@ fn unacknowledged_reports_are_carried_and_lost_usage_is_logged() {
         .filter_map(|e| match e {
             Event::UsageLost {
                 seid: s,
-                urr_id: 1,
+                urr_id: UrrId(1),
                 usage,
                 ..
-            } if *s == seid => Some(usage.counts.total_octets()),
+            } if *s == Seid(seid) => Some(usage.counts.total_octets()),
             _ => None,
         })
         .sum();
@@ -977,7 +1096,7 @@ fn sdf_precedence_gate_and_mbr() {
     // ip_udp() sends from port 4000: the SDF PDR wins, its gate is closed.
     assert_eq!(n.downlink(100, 0), Err(Some(DropReason::GateClosed)));
     let r = n.modify(
-        n.upf.seids()[0],
+        n.upf.seids()[0].0,
         SessionModificationRequest::new().remove_pdrs([RemovePdr::new(PdrId(1))]),
     );
     assert_eq!(r.cause, Cause::RequestAccepted);

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hexcore_pfcp::ie::{
-    MeasurementMethod, ReportingTriggers, Timestamp, UrSeqn, UrrId, UsageReport, UsageReportTrigger, Volume,
-    VolumeMeasurement,
+    MeasurementMethod, ReportingTriggers, Timestamp, UrSeqn, UsageReport, UsageReportTrigger, Volume, VolumeMeasurement,
 };
 
 use crate::datapath::{Counts, UNLIMITED, UrrShared};
+use crate::ids::{Seid, UrrId};
 
 /// Usage measured over some period: volumes and packets, and whole seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,7 +43,7 @@ impl Usage {
 /// A URR as the control side keeps it.
 #[derive(Debug, Clone)]
 pub(crate) struct UrrCtl {
-    pub id: u32,
+    pub id: UrrId,
     pub shared: Arc<UrrShared>,
     pub method: MeasurementMethod,
     pub triggers: ReportingTriggers,
@@ -69,7 +69,7 @@ pub(crate) struct UrrCtl {
 }
 
 impl UrrCtl {
-    pub fn new(seid: u64, id: u32, method: MeasurementMethod, triggers: ReportingTriggers, now: Instant) -> Self {
+    pub fn new(seid: Seid, id: UrrId, method: MeasurementMethod, triggers: ReportingTriggers, now: Instant) -> Self {
         UrrCtl {
             id,
             shared: Arc::new(UrrShared::new(seid, id)),
@@ -132,7 +132,9 @@ impl UrrCtl {
         .plus(&self.carried)
     }
 
-    /// The earliest time-based trigger (PERIO, TIMTH, TIMQU).
+    /// The earliest time-based trigger (PERIO, TIMTH, TIMQU): when the control side
+    /// must look at this URR again even if the data path says nothing (the deadline
+    /// of its timer).
     pub fn deadline(&self) -> Option<Instant> {
         let timth = self
             .time_threshold
@@ -147,8 +149,8 @@ impl UrrCtl {
 
     /// Which triggers hold now (volume thresholds and quotas from the counters,
     /// time ones from `now`); empty when none.
-    pub fn due(&mut self, now: Instant) -> u32 {
-        let mut t = 0;
+    pub fn due(&mut self, now: Instant) -> UsageReportTrigger {
+        let mut t = UsageReportTrigger::empty();
         let since = self.shared.counts().since(&self.reported);
         if let Some(v) = self.volume_threshold
             && self.triggers.contains(ReportingTriggers::VOLTH)
@@ -158,21 +160,21 @@ impl UrrCtl {
                 || hit(v.uplink, since.uplink_octets)
                 || hit(v.downlink, since.downlink_octets)
             {
-                t |= UsageReportTrigger::VOLTH;
+                t.insert(UsageReportTrigger::VOLTH);
             }
         }
         if self.shared.is_exhausted() && !self.quota_reported {
-            t |= UsageReportTrigger::VOLQU;
+            t.insert(UsageReportTrigger::VOLQU);
         }
         if self.next_period.is_some_and(|n| n <= now) {
-            t |= UsageReportTrigger::PERIO;
+            t.insert(UsageReportTrigger::PERIO);
         }
         if let Some(th) = self.time_threshold
             && !th.is_zero()
             && self.triggers.contains(ReportingTriggers::TIMTH)
             && now.saturating_duration_since(self.measure_start) >= th
         {
-            t |= UsageReportTrigger::TIMTH;
+            t.insert(UsageReportTrigger::TIMTH);
         }
         if let Some(tq) = self.time_quota
             && !tq.is_zero()
@@ -181,7 +183,7 @@ impl UrrCtl {
         {
             // TS 29.244 §5.2.2.2.1: time quota used up: stop the traffic, report.
             self.shared.set_exhausted(true);
-            t |= UsageReportTrigger::TIMQU;
+            t.insert(UsageReportTrigger::TIMQU);
         }
         t
     }
@@ -192,7 +194,7 @@ impl UrrCtl {
         &mut self,
         now: Instant,
         wall: impl Fn(Instant) -> Timestamp,
-        trigger: u32,
+        trigger: UsageReportTrigger,
     ) -> (UsageReport, Usage) {
         let counts = self.shared.counts();
         let secs = now.saturating_duration_since(self.measure_start).as_secs();
@@ -207,10 +209,10 @@ impl UrrCtl {
         // Whole seconds only, so that durations add up exactly over reports.
         self.measure_start += Duration::from_secs(secs);
         self.seqn = self.seqn.wrapping_add(1);
-        if trigger & (UsageReportTrigger::VOLQU | UsageReportTrigger::TIMQU) != 0 {
+        if trigger.intersects(UsageReportTrigger::VOLQU | UsageReportTrigger::TIMQU) {
             self.quota_reported = true;
         }
-        if trigger & UsageReportTrigger::PERIO != 0
+        if trigger.contains(UsageReportTrigger::PERIO)
             && let (Some(n), Some(p)) = (self.next_period, self.period)
         {
             let mut next = n;
@@ -220,7 +222,7 @@ impl UrrCtl {
             self.next_period = Some(next);
         }
         self.arm(now, false);
-        let mut ur = UsageReport::new(UrrId(self.id), UrSeqn(self.seqn), UsageReportTrigger::new(trigger))
+        let mut ur = UsageReport::new(self.id, UrSeqn(self.seqn), trigger)
             .start_time(wall(start))
             .end_time(wall(now));
         if self.method.contains(MeasurementMethod::VOLUM) || !self.method.contains(MeasurementMethod::DURAT) {

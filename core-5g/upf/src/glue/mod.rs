@@ -166,21 +166,20 @@ impl Upf {
         let mut config = ControlConfig::new(n4_address, (started_instant, unix));
         config.node_id = settings.node_id();
         config.n3_address = s.n3_address;
-        config.heartbeat_interval = Duration::from_secs(s.heartbeat_interval_secs.max(1));
+        config.heartbeat_interval = s.heartbeat_interval;
         config.buffer_packets = s.buffer_packets;
         config.buffer_octets = s.buffer_bytes;
         config.first_seid = (seed >> 16).max(1);
         config.first_teid = ((seed as u32) & 0x00FF_FFFF).max(1);
-        if s.ue_pool_from_tun
-            && let IpAddr::V4(a) = s.tun.address
-        {
-            config.ue_pool = Some((a, s.tun.prefix));
-        }
+        config.ue_pool = settings.ue_pool();
         let control = UpfControl::new(config);
 
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(DataPathStats::default());
-        let (notice_tx, notice_rx) = mpsc::channel::<Notice>(4096);
+        // Unbounded, yet short: a URR notifies once per look of the control side, a
+        // session once per buffering period (see `Notice`); a lost notice would leave
+        // its URR unlooked-at until its next timer, or for ever.
+        let (notice_tx, notice_rx) = mpsc::unbounded_channel::<Notice>();
         let shared = Shared {
             tables: control.tables(),
             stop: stop.clone(),
@@ -216,8 +215,8 @@ impl Upf {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let timing = Timing {
-            checkpoint: Duration::from_millis(s.checkpoint_interval_ms),
-            shutdown_timeout: Duration::from_millis(s.shutdown_report_timeout_ms),
+            checkpoint: s.checkpoint_interval,
+            shutdown_timeout: s.shutdown_report_timeout,
         };
         let control = tokio::spawn(control_task(
             control,
@@ -280,7 +279,7 @@ impl Service for UpfService {
     }
 
     fn stop_bound(&self) -> Duration {
-        Duration::from_millis(self.0.upf.shutdown_report_timeout_ms) + STOP_MARGIN
+        self.0.upf.shutdown_report_timeout + STOP_MARGIN
     }
 
     fn start(self: Box<Self>, _: StartContext) -> BoxFuture<'static, anyhow::Result<Box<dyn RunningService>>> {
@@ -348,7 +347,7 @@ async fn control_task(
     mut control: UpfControl,
     sock: tokio::net::UdpSocket,
     n3: UdpSocket,
-    mut notices: mpsc::Receiver<Notice>,
+    mut notices: mpsc::UnboundedReceiver<Notice>,
     journal: Journal,
     timing: Timing,
     mut shutdown: watch::Receiver<bool>,
@@ -392,10 +391,7 @@ async fn control_task(
             }
             _ = sleep => control.handle(Instant::now(), Input::Timeout),
             _ = checkpoint.tick() => {
-                // Also a sweep for flags a full notice channel may have lost.
-                let now = Instant::now();
-                control.handle(now, Input::Timeout);
-                let _ = jtx.try_send(control.unreported_usage(now));
+                let _ = jtx.try_send(control.unreported_usage(Instant::now()));
             }
         }
         drain(&mut control, &sock, &n3).await;

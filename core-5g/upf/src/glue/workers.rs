@@ -39,6 +39,8 @@ pub struct DataPathStats {
     pub error_indications: AtomicU64,
     /// Uplink datagrams received (GRO segments counted one by one).
     pub uplink_received: AtomicU64,
+    /// Uplink G-PDUs forwarded whose datagram had octets after the GTP-U message.
+    pub padded_gpdus: AtomicU64,
     /// Downlink packets read from the TUN.
     pub downlink_received: AtomicU64,
     /// TUN writes (uplink) / reads (downlink): fewer than packets when offloads
@@ -67,6 +69,8 @@ pub struct StatsSnapshot {
     pub error_indications: u64,
     /// Uplink datagrams received.
     pub uplink_received: u64,
+    /// Uplink G-PDUs forwarded whose datagram had octets after the GTP-U message.
+    pub padded_gpdus: u64,
     /// Downlink packets read.
     pub downlink_received: u64,
     /// TUN writes (uplink).
@@ -88,6 +92,7 @@ impl DataPathStats {
             echo_responses: l(&self.echo_responses),
             error_indications: l(&self.error_indications),
             uplink_received: l(&self.uplink_received),
+            padded_gpdus: l(&self.padded_gpdus),
             downlink_received: l(&self.downlink_received),
             tun_writes: l(&self.tun_writes),
             tun_reads: l(&self.tun_reads),
@@ -103,6 +108,8 @@ struct Local {
     octets: u64,
     received: u64,
     syscalls: u64,
+    /// Uplink only: G-PDUs forwarded with trailing octets dropped.
+    padded: u64,
     drops: [u64; 12],
 }
 
@@ -132,6 +139,10 @@ impl Local {
         r.fetch_add(self.received, Ordering::Relaxed);
         m.packets.increment(self.packets);
         m.octets.increment(self.octets);
+        if self.padded > 0 {
+            stats.padded_gpdus.fetch_add(self.padded, Ordering::Relaxed);
+            m.padded.increment(self.padded);
+        }
         for (i, n) in self.drops.iter().enumerate() {
             if *n > 0 {
                 stats.drops[i].fetch_add(*n, Ordering::Relaxed);
@@ -146,15 +157,17 @@ impl Local {
 struct Meters {
     packets: metrics::Counter,
     octets: metrics::Counter,
+    padded: metrics::Counter,
     drops: Vec<metrics::Counter>,
 }
 
 impl Meters {
     fn new(dir: &'static str) -> Self {
-        use crate::telemetry::{BYTES, DROPS, PACKETS};
+        use crate::telemetry::{BYTES, DROPS, N3_PADDED_GPDUS, PACKETS};
         Meters {
             packets: metrics::counter!(PACKETS, "direction" => dir),
             octets: metrics::counter!(BYTES, "direction" => dir),
+            padded: metrics::counter!(N3_PADDED_GPDUS),
             drops: DropReason::ALL
                 .iter()
                 .map(|r| metrics::counter!(DROPS, "direction" => dir, "reason" => r.as_str()))
@@ -169,7 +182,7 @@ pub(crate) struct Shared {
     pub tables: Arc<ArcSwap<Tables>>,
     pub stop: Arc<AtomicBool>,
     pub stats: Arc<DataPathStats>,
-    pub notices: tokio::sync::mpsc::Sender<Notice>,
+    pub notices: tokio::sync::mpsc::UnboundedSender<Notice>,
     pub n3_address: IpAddr,
     pub mtu: usize,
     pub batch: usize,
@@ -200,7 +213,7 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
     let vnet_none = [0u8; 64];
     let mut coalescer = crate::offload::Coalescer::new();
     let mut notify = |n: Notice| {
-        let _ = shared.notices.try_send(n);
+        let _ = shared.notices.send(n);
     };
     while !shared.stop.load(Ordering::Relaxed) {
         match sock.recv_batch(&mut batch) {
@@ -221,6 +234,7 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
                 local.received += 1;
                 match datapath::uplink(&tables, now, seg, &mut notify) {
                     Uplink::ToN6 { payload, charge } => {
+                        local.padded += u64::from(payload.end < seg.len());
                         let Some(inner) = seg.get(payload) else { continue };
                         if vnet > 0 {
                             // With a virtio-net header: join packets of one flow into
@@ -249,6 +263,7 @@ pub(crate) fn uplink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<Tun
                         charge,
                     } => {
                         // N9: the T-PDU into the next UPF's tunnel.
+                        local.padded += u64::from(payload.end < seg.len());
                         let len = payload.len();
                         let ok = seg.get(payload).is_some_and(|inner| {
                             scratch[HEADROOM..HEADROOM + len].copy_from_slice(inner);
@@ -412,7 +427,7 @@ pub(crate) fn downlink_worker(shared: Shared, sock: Arc<BatchSocket>, tun: Arc<T
     // Where the segments of a super-packet are rebuilt, one at a time.
     let mut segment = vec![0u8; HEADROOM + 65536];
     let mut notify = |n: Notice| {
-        let _ = shared.notices.try_send(n);
+        let _ = shared.notices.send(n);
     };
     while !shared.stop.load(Ordering::Relaxed) {
         let tables = shared.tables.load();

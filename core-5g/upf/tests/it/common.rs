@@ -40,7 +40,7 @@ pub fn settings(data_dir: &Path, tag: &str) -> Settings {
     s.upf.data_dir = data_dir.to_path_buf();
     // Unique per process and test (names are per namespace anyway).
     s.upf.tun.name = format!("hx{}{tag}", std::process::id() % 100_000);
-    s.upf.shutdown_report_timeout_ms = 1500;
+    s.upf.shutdown_report_timeout = Duration::from_millis(1500);
     s
 }
 

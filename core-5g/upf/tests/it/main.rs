@@ -78,6 +78,13 @@ fn round_trip(dir: &Path, workers: usize, tag: &str) {
     let (n, from) = sink.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"uplink: hello from the UE");
     assert_eq!(from, "10.45.0.7:40000".parse::<SocketAddr>().unwrap());
+    // The same G-PDU with zero padding after the GTP-U message (as open5gs's test gNB
+    // sends): forwarded too, the padding left out (the octet counts below show it).
+    let mut padded = gpdu(teid, &inner);
+    padded.extend_from_slice(&[0; 6]);
+    gnb.send_to(&padded, upf.n3_addr).unwrap();
+    let (n, _) = sink.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"uplink: hello from the UE");
 
     // Downlink: a packet routed to the UE address leaves as a G-PDU to the gNB with
     // its TEID and QFI 9.
@@ -119,7 +126,8 @@ fn round_trip(dir: &Path, workers: usize, tag: &str) {
 
     wait_for(|| upf.stats().downlink_packets == 6);
     let stats = upf.stats();
-    assert_eq!((stats.uplink_packets, stats.uplink_octets), (1, inner.len() as u64));
+    assert_eq!((stats.uplink_packets, stats.uplink_octets), (2, 2 * inner.len() as u64));
+    assert_eq!(stats.padded_gpdus, 1);
 
     // Deletion: the final report holds exactly the T-PDU octets of both packets.
     let rsp = smf.request(Pdu::session(seid, SessionDeletionRequest::new()));
@@ -130,11 +138,11 @@ fn round_trip(dir: &Path, workers: usize, tag: &str) {
     let ur = &r.usage_reports[0];
     assert!(ur.usage_report_trigger.contains(UsageReportTrigger::TERMR));
     let v = ur.volume_measurement.unwrap();
-    assert_eq!(v.uplink_volume, Some(inner.len() as u64));
+    assert_eq!(v.uplink_volume, Some(2 * inner.len() as u64));
     let dl = 62 * 5 + 38;
     assert_eq!(v.downlink_volume, Some(dl));
-    assert_eq!(v.total_volume, Some(inner.len() as u64 + dl));
-    assert_eq!((v.uplink_packets, v.downlink_packets), (Some(1), Some(6)));
+    assert_eq!(v.total_volume, Some(2 * inner.len() as u64 + dl));
+    assert_eq!((v.uplink_packets, v.downlink_packets), (Some(2), Some(6)));
 
     rt.block_on(upf.shutdown());
 }
